@@ -5,6 +5,7 @@ skimage label/regionprops per image, as BasicIRSTD's metrics.py does it, and che
 Usage: OMP_NUM_THREADS=1 python benchmarks/bench_metrics.py [--n 1000] [--size 256]
 """
 import argparse, os
+from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
@@ -45,6 +46,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000); ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=None, help="JSON file to write (default results/metrics_cpu.json)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     P, G = make(a.n, a.size)
@@ -57,7 +59,8 @@ def main():
     rows = [dict(method="skimage loop (BasicIRSTD)", seconds=round(t_ref, 3), images_per_s=round(a.n / t_ref)),
             dict(method="irstd_nb pd_fa_counts", seconds=round(t_ours, 3), images_per_s=round(a.n / t_ours))]
     print(f"Pd/Fa, {a.n} images of {a.size}x{a.size}: {got[0]} targets, {got[1]} matched, {got[2]} false-alarm pixels (both agree)")
-    report("metrics_cpu", rows, dict(n=a.n, size=a.size, speedup=round(t_ref / t_ours, 1), counts=dict(zip(("n_gt", "n_matched", "fa_pixels"), got))))
+    report("metrics_cpu", rows, dict(n=a.n, size=a.size, speedup=round(t_ref / t_ours, 1),
+                                     counts=dict(zip(("n_gt", "n_matched", "fa_pixels"), got))), out=a.out)
     print(f"speed-up: {t_ref / t_ours:.1f}x")
 
 

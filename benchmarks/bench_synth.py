@@ -14,6 +14,7 @@ from irstd_nb.synth import SynthConfig, synth_image, synth_clip, write_dataset
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100); ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--out", type=Path, default=None, help="JSON file to write (default results/synth_cpu.json)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -29,7 +30,7 @@ def main():
     nc = max(a.n // 8, 1)
     t = best_time(lambda: [synth_clip(cfg, np.random.default_rng([0, i])) for i in range(nc)], 2)
     rows.append(dict(what="synth_clip (frames), in memory", items=nc * 8, seconds=round(t, 2), per_s=round(nc * 8 / t, 1)))
-    report("synth_cpu", rows, dict(size=a.size))
+    report("synth_cpu", rows, dict(size=a.size), out=a.out)
 
 
 if __name__ == "__main__":
