@@ -1,6 +1,5 @@
 "Guards against nbdev pitfalls that `nbdev-export` + a clean git tree do not catch."
 import json, re
-from pathlib import Path
 from conftest import REPO
 
 NBS = sorted((REPO / "nbs").glob("[!_.]*.ipynb"))
