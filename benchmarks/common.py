@@ -29,7 +29,7 @@ def report(name: str, rows: list[dict], extra: dict | None = None, out: Path | N
     keys = list(rows[0])
     w = {k: max(len(k), *(len(f"{r[k]}") for r in rows)) for k in keys}
     print("  ".join(f"{k:>{w[k]}}" for k in keys))
-    for r in rows: print("  ".join(f"{r[k]:>{w[k]}}" for k in keys))
+    for r in rows: print("  ".join(f"{str(r[k]):>{w[k]}}" for k in keys))
     out = out or RESULTS / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(benchmark=name, machine=machine_info(), rows=rows, **(extra or {})), indent=2) + "\n")

@@ -18,3 +18,11 @@ def test_bench_synth_smoke(tmp_path):
     r = run("bench_synth.py", "--n", 4, "--size", 48, "--out", tmp_path / "s.json")
     assert r.returncode == 0, r.stderr
     assert len(json.loads((tmp_path / "s.json").read_text())["rows"]) == 6
+
+
+def test_bench_models_smoke(tmp_path):
+    r = run("bench_models.py", "--size", 32, "--batch", 2, "--repeat", 1, "--warmup", 0, "--out", tmp_path / "b.json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((tmp_path / "b.json").read_text())["rows"]
+    assert [(x["model"], x["mode"]) for x in rows] == [("sd2net", "fwd"), ("sd2net", "fwd+bwd"), ("std2net", "fwd"), ("std2net", "fwd+bwd")]
+    assert all(x["samples_per_s"] > 0 and x["note"] == "" for x in rows)

@@ -72,3 +72,13 @@ def test_help_explains_every_option(cmd):
         assert act.help, f"{cmd}: option {act.option_strings} has no help"
         for opt in act.option_strings:
             assert opt in r.stdout
+
+
+def test_info_json(tmp_path):
+    r = irstd("info", "std2net", "--size", 64, "--opt", "variant=A", "--json", tmp_path / "i.json")
+    info = json.loads((tmp_path / "i.json").read_text())
+    assert info["params"]["total"] == 273_733 and info["input_shape"] == [1, 1, 5, 64, 64]
+    assert info["macs_per_image"] == sum(info["macs_by_part"].values()) > 0
+    assert "MACs/image" in r.stdout
+    bad = irstd("info", "sd2net", "--opt", "head=mlp", check=False)
+    assert bad.returncode == 2 and "head must be" in bad.stderr
