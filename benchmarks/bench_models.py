@@ -13,7 +13,7 @@ import argparse, multiprocessing as mp, resource, sys, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine_info, report
+from common import report
 
 
 def _rss_mb() -> float:
