@@ -80,5 +80,12 @@ def test_info_json(tmp_path):
     assert info["params"]["total"] == 273_733 and info["input_shape"] == [1, 1, 5, 64, 64]
     assert info["macs_per_image"] == sum(info["macs_by_part"].values()) > 0
     assert "MACs/image" in r.stdout
+    r = irstd("info", "irstd_diff", "--json", tmp_path / "d.json")    # counted on the meta device, full size
+    d = json.loads((tmp_path / "d.json").read_text())
+    c = d["cost"]
+    assert round(d["params"]["total"] / 1e6, 2) == 39.56 and d["input_shape"] == [1, 1, 256, 256]
+    assert c["per_image_original"] == 100 * c["step_original"] and c["step_original"] == c["encoder"] + c["unet_step"]
+    assert d["macs_per_image"] == c["per_image"] == c["encoder"] + 10 * c["unet_step"] and c["reduction"] >= 10
+    assert "MACs/step" in r.stdout and "per image" in r.stdout
     bad = irstd("info", "sd2net", "--opt", "head=mlp", check=False)
     assert bad.returncode == 2 and "head must be" in bad.stderr

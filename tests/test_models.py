@@ -1,4 +1,5 @@
-"Every registered model builds, takes any input size, returns logits of the input's size, and survives a checkpoint round trip."
+"""Every registered model builds, takes any input size, returns logits of the input's size, and survives a checkpoint round trip;
+parameter counts match the specs."""
 import pytest, torch
 from irstd_nb.models import MODELS, create, example_input, count_params
 from irstd_nb.training import save_checkpoint, load_checkpoint
@@ -36,3 +37,13 @@ def test_param_counts_from_spec():
     assert count_params(create("sd2net"))["total"] == 268_206
     assert count_params(create("std2net", code_bn3d=True))["total"] == 268_516 + 9_601
     assert count_params(create("std2net", variant="A"))["total"] == 268_516 + 5_217
+
+
+def test_irstd_diff_param_counts_from_spec():
+    # ../shared/research/irstd_diff.md §9: 39.56 M = U-Net 29.73 M + CE 9.83 M (num_res_blocks=1: 30.01 M); LIW 145,800
+    with torch.device("meta"):                                   # shapes only: no memory, no time
+        p = count_params(create("irstd_diff"))
+        p1 = count_params(create("irstd_diff", num_res_blocks=1))
+        liw = count_params(create("irstd_diff").ce.liw)
+    assert [round(p[k] / 1e6, 2) for k in ("total",)] + [round(p["by_part"][k] / 1e6, 2) for k in ("unet", "ce")] == [39.56, 29.73, 9.83]
+    assert round(p1["total"] / 1e6, 2) == 30.01 and liw["total"] == 145_800
