@@ -22,25 +22,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, report  # noqa: E402
 from irstd_nb.data import IRSTDDataset  # noqa: E402
 from irstd_nb.irstd_diff import IRSTDDiff, IRSTDDiffConfig  # noqa: E402
-from irstd_nb.metrics import SegMetrics  # noqa: E402
 from irstd_nb.synth import SynthConfig, write_dataset  # noqa: E402
-from irstd_nb.training import TrainConfig, fit  # noqa: E402
+from irstd_nb.training import TrainConfig, evaluate, fit  # noqa: E402
 
 PROCEDURES = [("encoder", "ddim", 0, True)] + [("diffusion", "ddim", k, True) for k in (1, 2, 5, 10, 20)] + \
              [("diffusion", "ddpm", None, False), ("fusion", "ddim", 10, True), ("fusion", "ddpm", None, False)]
 
 
-@torch.no_grad()
 def score(model, ds, device, batch: int) -> dict:
-    "Metrics of model(x) over ds in batches (all items the same size), and seconds per image."
-    m = SegMetrics(threshold=0.5, logits=True)
+    "The engine's metrics of model(x) over ds in batches (all items the same size), and seconds per image."
     t0 = time.perf_counter()
-    for i in range(0, len(ds), batch):
-        items = [ds[j] for j in range(i, min(i + batch, len(ds)))]
-        x, y = torch.stack([it[0] for it in items]).to(device), torch.stack([it[1] for it in items])
-        m.update(model(x).float().cpu(), y)
-    secs = (time.perf_counter() - t0) / len(ds)
-    return m.compute() | dict(seconds_per_image=secs)
+    r = evaluate(model, ds, device, batch_size=batch)
+    return r | dict(seconds_per_image=(time.perf_counter() - t0) / len(ds))
 
 
 def main(argv=None):
