@@ -6,16 +6,17 @@ Docs: https://github.com/irstd-nb/irstd_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #01fc1f71
 from __future__ import annotations
-import io, os, json, random, tempfile
+import glob, io, os, json, random, re, socket, stat, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'set_seed', 'get_device', 'DataError', 'repo_root', 'data_root', 'cache_dir', 'in_test', 'run_size',
-           'pick', 'atomic_write', 'write_json', 'image_to_float', 'read_image', 'read_mask', 'to_uint', 'write_png',
-           'list_images']
+__all__ = ['LOCK_NAME', 'IMG_EXTS', 'set_seed', 'get_device', 'DataError', 'repo_root', 'data_root', 'cache_dir', 'in_test',
+           'run_size', 'pick', 'clean_stale_temps', 'atomic_write', 'write_json', 'check_name', 'check_inside',
+           'locked', 'image_to_float', 'read_image', 'read_mask', 'to_uint', 'write_png', 'list_images']
 
 # %% ../nbs/00_core.ipynb #1bcad571
 def set_seed(seed: int = 0) -> np.random.Generator:
@@ -78,21 +79,100 @@ def pick(tiny, full):
     return full if run_size() == "full" else tiny
 
 # %% ../nbs/00_core.ipynb #8a2f3ac4
-def atomic_write(path, data: bytes | str) -> Path:
-    "Write `data` to `path` through a temporary file and an atomic rename; create parent folders."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _umask() -> int:
+    "The process umask, read without changing it where /proc allows (os.umask is set-and-return)."
     try:
-        with os.fdopen(fd, "wb") as f: f.write(data.encode() if isinstance(data, str) else data)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"): return int(line.split()[1], 8)
+    except OSError: pass
+    m = os.umask(0o022); os.umask(m); return m
+
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except (PermissionError, OverflowError): return True
+    return True
+
+def clean_stale_temps(path) -> list[Path]:
+    "Remove temporary files that `atomic_write(path)` left behind in a process that died mid-write."
+    path = Path(path); gone = []
+    pat = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)\.[^.]+\.tmp$")
+    for t in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        m = pat.match(t.name)
+        if m and int(m[1]) != os.getpid() and not _pid_alive(int(m[1])):
+            t.unlink(missing_ok=True); gone.append(t)
+    return gone
+
+def atomic_write(path, data: bytes | str, root=None) -> Path:
+    """Write `data` to `path` through a temporary file and an atomic rename; create parent folders.
+    The file gets the mode an ordinary `open(path, "w")` would give it: an existing file's mode, else 0o666 less
+    the umask. `root`: the output folder that `path` must resolve inside (else `DataError`)."""
+    path = Path(path)
+    if root is not None: check_inside(root, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(path)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
     return path
 
-def write_json(path, obj, **kw) -> Path:
-    "Write `obj` as indented JSON, atomically."
-    return atomic_write(path, json.dumps(obj, indent=2, **kw) + "\n")
+def write_json(path, obj, root=None, **kw) -> Path:
+    "Write `obj` as indented JSON, atomically (inside `root` when given)."
+    return atomic_write(path, json.dumps(obj, indent=2, **kw) + "\n", root=root)
+
+
+# %% ../nbs/00_core.ipynb #a47af460
+def check_name(name: str, where=None, nested: bool = False) -> str:
+    """`name` if it is a plain relative name (nested=True: `seq/frame` components allowed), else `DataError`
+    naming `where` (e.g. 'split.txt, line 3'): no absolute path, `..`, empty component, backslash or NUL."""
+    parts = name.split("/")
+    bad = (not name or "\\" in name or "\x00" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name)
+           or any(c in ("", ".", "..") for c in parts) or (len(parts) > 1 and not nested))
+    if bad:
+        what = "a path with '/' separators" if len(parts) > 1 and not nested and not any(c in ("", ".", "..") for c in parts) else "not a plain relative name"
+        raise DataError(where, f"name {name!r} is {what}: names must stay inside the dataset folder")
+    return name
+
+def check_inside(root, path) -> Path:
+    "`path` unchanged if it resolves (links followed) inside the folder `root`, else `DataError` naming both."
+    r, q = Path(root).resolve(), Path(path).resolve()
+    if q != r and r not in q.parents:
+        raise DataError(path, f"resolves to {q}, outside the output folder {r}: refusing to write there")
+    return Path(path)
+
+# %% ../nbs/00_core.ipynb #9a7e19fc
+LOCK_NAME = ".irstd-nb.lock"
+
+def _lock_path(path: Path) -> Path:
+    return path / LOCK_NAME if path.is_dir() else path.with_name(f".{path.name}.lock")
+
+@contextmanager
+def locked(path, folder: bool | None = None):
+    """Hold an exclusive lock on the folder or file `path` while the block runs (`folder=True` creates the folder).
+    A second holder fails at once with `DataError` naming `path` and the process that holds it."""
+    from filelock import FileLock, Timeout
+    path = Path(path)
+    if folder: path.mkdir(parents=True, exist_ok=True)
+    else: path.parent.mkdir(parents=True, exist_ok=True)
+    lp = _lock_path(path); info = lp.with_name(lp.name + ".json")
+    lock = FileLock(lp, timeout=0)
+    try: lock.acquire()
+    except Timeout:
+        try: h = json.loads(info.read_text()); who = f"process {h['pid']} on {h['host']} ({h['command']}, since {h['since']})"
+        except (OSError, ValueError, KeyError): who = "another process"
+        raise DataError(path, f"is in use by {who}; wait for it to finish or choose another path") from None
+    try:
+        atomic_write(info, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), command=" ".join(sys.argv)[:200],
+                                           since=time.strftime("%Y-%m-%d %H:%M:%S"))))
+        yield path
+    finally: lock.release()
 
 # %% ../nbs/00_core.ipynb #c4b0a16f
 IMG_EXTS = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -144,15 +224,15 @@ def to_uint(x: np.ndarray, bits: int = 8) -> np.ndarray:
     top = 2**bits - 1
     return np.rint(np.clip(x, 0, 1) * top).astype(np.uint8 if bits == 8 else np.uint16)
 
-def write_png(path, x: np.ndarray, bits: int = 8) -> Path:
-    "Write a H×W image (bool, float in [0, 1], uint8 or uint16) as an 8- or 16-bit grey PNG, atomically."
+def write_png(path, x: np.ndarray, bits: int = 8, root=None) -> Path:
+    "Write a H×W image (bool, float in [0, 1], uint8 or uint16) as an 8- or 16-bit grey PNG, atomically (inside `root` when given)."
     x = np.asarray(x)
     if x.ndim != 2: raise ValueError(f"{path}: expected a H×W array, got shape {x.shape}")
     if x.dtype == bool: x = x.astype(np.uint8) * 255
     elif x.dtype not in (np.uint8, np.uint16): x = to_uint(x, bits)
     im = Image.fromarray(x)  # uint8 -> mode L, uint16 -> mode I;16
     buf = io.BytesIO(); im.save(buf, format="PNG")
-    return atomic_write(path, buf.getvalue())
+    return atomic_write(path, buf.getvalue(), root=root)
 
 # %% ../nbs/00_core.ipynb #e0347474
 def list_images(folder) -> list[Path]:
