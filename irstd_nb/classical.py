@@ -11,11 +11,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import DataError, read_image, list_images, write_png
+from .core import DataError, read_image, list_images, write_png, check_name, locked
 from .data import detect_layout, resolve_split
 
 # %% auto #0
-__all__ = ['DIRECTIONS', 'METHODS', 'max_filter', 'tophat', 'max_median', 'minmax', 'detect', 'input_images', 'predict_folder']
+__all__ = ['DIRECTIONS', 'MAX_MEDIAN_TILE', 'METHODS', 'max_filter', 'tophat', 'max_median', 'minmax', 'detect', 'input_images',
+           'predict_folder']
 
 # %% ../nbs/04_classical.ipynb #fcef4910
 def _as_batch(x) -> tuple[torch.Tensor, int]:
@@ -37,32 +38,44 @@ def max_filter(t: torch.Tensor, k: int) -> torch.Tensor:
 
 def tophat(x, k: int = 9) -> torch.Tensor:
     "White top-hat residual I - opening(I) with a k×k square (k odd), same shape as `x`."
-    if k % 2 == 0: raise ValueError("k must be odd")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 or k % 2 == 0:
+        raise DataError(None, f"k (--k) must be an odd integer ≥ 1, got {k!r}")
     t, nd = _as_batch(x)
     opened = max_filter(-max_filter(-t, k), k)          # erosion (min-filter), then dilation (max-filter)
     return _back(t - opened, nd)
 
 # %% ../nbs/04_classical.ipynb #31d0fa08
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
+MAX_MEDIAN_TILE = 1 << 16                  # pixels per strip: a workspace of ~100 B each (~25 MB with the allocator)
 
-def max_median(x, r: int = 4) -> torch.Tensor:
-    "Max-Median residual max(I - max_d median_d(I), 0) over 4 line directions of 2r+1 px, same shape as `x`."
+def max_median(x, r: int = 4, tile: int = MAX_MEDIAN_TILE) -> torch.Tensor:
+    """Max-Median residual max(I - max_d median_d(I), 0) over 4 line directions of 2r+1 px, same shape as `x`.
+    Computed in strips of about `tile` pixels (rows overlapping by r), so memory stays near 10 B/px."""
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 1: raise DataError(None, f"r (--r) must be an integer ≥ 1, got {r!r}")
     t, nd = _as_batch(x)
-    H, W = t.shape[-2:]
-    p = F.pad(t, (r, r, r, r), mode="replicate")
-    meds = []
-    for dy, dx in DIRECTIONS:
-        line = torch.stack([p[..., r + j * dy:r + j * dy + H, r + j * dx:r + j * dx + W] for j in range(-r, r + 1)], 0)
-        meds.append(line.kthvalue(r + 1, 0).values)        # the median of 2r+1 values
-    bg = torch.stack(meds, 0).max(0).values
-    return _back((t - bg).clamp_min(0), nd)
+    B, C, H, W = t.shape
+    out = torch.empty_like(t)
+    rows = max(1, tile // max(B * C * (W + 2 * r), 1))
+    for y0 in range(0, H, rows):
+        y1 = min(y0 + rows, H); h = y1 - y0
+        idx = torch.arange(y0 - r, y1 + r, device=t.device).clamp_(0, H - 1)     # r overlap rows, edge rows repeated
+        p = F.pad(t[..., idx, :], (r, r, 0, 0), mode="replicate")               # (h + 2r) × (W + 2r)
+        bg = None
+        for dy, dx in DIRECTIONS:
+            line = torch.stack([p[..., r + j * dy:r + j * dy + h, r + j * dx:r + j * dx + W] for j in range(-r, r + 1)], 0)
+            med = line.kthvalue(r + 1, 0).values    # the median of 2r+1 values
+            bg = med if bg is None else torch.maximum(bg, med)
+            del line
+        out[..., y0:y1, :] = (t[..., y0:y1, :] - bg).clamp_min(0)
+    return _back(out, nd)
 
 # %% ../nbs/04_classical.ipynb #3940f3a8
 def minmax(r) -> torch.Tensor:
     "Per-image min–max scaling of response maps to [0, 1] (zeros where a map is constant); shape kept."
     t, nd = _as_batch(r)
     lo = t.amin((-2, -1), keepdim=True); hi = t.amax((-2, -1), keepdim=True)
-    return _back(torch.where(hi > lo, (t - lo) / (hi - lo).clamp_min(1e-12), torch.zeros_like(t)), nd)
+    out = (t - lo).div_((hi - lo).clamp_min(1e-12))        # one full-size temporary, scaled in place
+    return _back(out.masked_fill_(~(hi > lo), 0.0), nd)
 
 METHODS = {"tophat": (tophat, dict(k=9)), "maxmedian": (max_median, dict(r=4))}  # both span 9 px
 
@@ -84,11 +97,14 @@ def input_images(data, split: str = "test", layout: str | None = None) -> list[t
 
 def predict_folder(method: str, data, out, split: str = "test", layout: str | None = None,
                    progress: bool = True, **kw) -> list[Path]:
-    "Run a classical `method` on every input image and write 8-bit PNG maps named as the images under `out`."
+    """Run a classical `method` on every input image and write 8-bit PNG maps named as the images under `out`,
+    holding the folder's lock; every map must resolve inside `out` (names checked, links followed)."""
     items = input_images(data, split, layout)
     if method not in METHODS: raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     out, written = Path(out), []
-    for name, path in tqdm(items, desc=f"predict {method}", disable=not progress):
-        p = detect(read_image(path), method, **kw).numpy()
-        written.append(write_png(out / f"{name}.png", p, bits=8))
+    for name, path in items: check_name(name, path, nested=True)      # clips: `seq/frame`; never `..` or absolute
+    with locked(out, folder=True):                                     # one writer per output folder
+        for name, path in tqdm(items, desc=f"predict {method}", disable=not progress):
+            p = detect(read_image(path), method, **kw).numpy()
+            written.append(write_png(out / f"{name}.png", p, bits=8, root=out))   # must resolve inside `out`
     return written

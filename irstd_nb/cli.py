@@ -6,7 +6,7 @@ Docs: https://github.com/irstd-nb/irstd_nb/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #9aacf9f7
 from __future__ import annotations
-import argparse, sys
+import argparse, os, sys, warnings
 from pathlib import Path
 from . import __version__
 from .core import DataError
@@ -15,13 +15,31 @@ from .core import DataError
 __all__ = ['parse_options', 'build_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #a61c39be
+def _out_dir(path: Path, opt: str) -> Path:
+    "Check before any work that `path` can be an output folder: not a file, and under a folder we may write in."
+    if path.exists() and not path.is_dir(): raise DataError(path, f"{opt} is a file, not a folder")
+    up = path
+    while not up.exists(): up = up.parent
+    if not up.is_dir(): raise DataError(path, f"{opt} cannot be created: {up} is a file")
+    if not os.access(up, os.W_OK | os.X_OK): raise DataError(path, f"{opt} is not writable (no write permission in {up})")
+    return path
+
+def _out_file(path: Path | None, opt: str) -> Path | None:
+    "Check before any work that the file `path` can be written: not a folder, its folder creatable and writable."
+    if path is None: return None
+    if path.is_dir(): raise DataError(path, f"{opt} is a folder, not a file")
+    if path.exists() and not os.access(path, os.W_OK): raise DataError(path, f"{opt} is not writable")
+    _out_dir(path.parent, f"the folder of {opt}")
+    return path
+
 def _synth(a) -> int:
     from irstd_nb.synth import SynthConfig, write_dataset
+    _out_dir(a.out, "--out")
     size = a.size[0] if len(a.size) == 1 else tuple(a.size)
     cfg = SynthConfig(size=size, scene=a.scene, n_targets=tuple(a.targets), scr=tuple(a.scr), p_cold=a.cold,
                       bits=a.bits, frames=a.frames)
     s = write_dataset(a.out, a.n, cfg, seed=a.seed, name=a.name, test_frac=a.test_frac, clips=a.clips,
-                      backgrounds=a.backgrounds, progress=not a.quiet)
+                      backgrounds=a.backgrounds, progress=not a.quiet, overwrite=a.overwrite)
     kind = f"{s['n']} clips of {s['frames']} frames" if a.clips else f"{s['n']} images"
     print(f"wrote {kind} ({s['n_train']} train / {s['n_test']} test, {s['n_targets']} targets) to {a.out} "
           f"in {s['seconds']:.1f} s")
@@ -32,19 +50,22 @@ def _predict(a) -> int:
     if a.k is not None and a.method != "tophat": raise DataError(None, "--k applies to --method tophat only")
     if a.r is not None and a.method != "maxmedian": raise DataError(None, "--r applies to --method maxmedian only")
     kw = {"k": a.k} if a.k is not None else {"r": a.r} if a.r is not None else {}
+    _out_dir(a.out, "--out")
     files = predict_folder(a.method, a.data, a.out, split=a.split, layout=a.layout, progress=not a.quiet, **kw)
     print(f"wrote {len(files)} maps to {a.out}")
     return 0
 
 def _eval(a) -> int:
+    from irstd_nb.core import write_json
     from irstd_nb.metrics import LEGACY, evaluate_folder, format_results
     opts = dict(LEGACY[a.legacy]) if a.legacy else {}
     for k in ("fa_rule", "resize_to", "empty", "pdfa_threshold", "pdfa_rule"):
         if getattr(a, k) is not None: opts[k] = getattr(a, k)
-    r = evaluate_folder(a.pred, a.gt, split=a.split, threshold=a.threshold, layout=a.layout, json_path=a.json,
+    _out_file(a.json, "--json")
+    r = evaluate_folder(a.pred, a.gt, split=a.split, threshold=a.threshold, layout=a.layout,
                         progress=not a.quiet, mask_size=a.mask_size, **opts)
-    print(format_results(r))
-    if a.json: print(f"wrote {a.json}")
+    print(format_results(r), flush=True)                                 # the scores first: a failed write cannot lose them
+    if a.json: write_json(a.json, r); print(f"wrote {a.json}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #4ec5c41b
@@ -64,10 +85,22 @@ def _info(a) -> int:
     from irstd_nb.models import model_info, format_info
     size = (a.size[0], a.size[0]) if len(a.size) == 1 else tuple(a.size)
     if len(size) != 2: raise DataError(None, "--size takes S or H W")
+    if min(size) < 1: raise DataError(None, f"--size must be positive, got {' '.join(map(str, size))}")
+    _out_file(a.json, "--json")
     try: info = model_info(a.model, size, **parse_options(a.opt))
     except ValueError as err: raise DataError(None, str(err)) from None
     print(format_info(info))
     if a.json: write_json(a.json, info); print(f"wrote {a.json}")
+    return 0
+
+# %% ../nbs/05_cli.ipynb #bd651bb8
+def _train(a) -> int:
+    from irstd_nb.runs import train_run
+    _out_dir(a.out, "--out")
+    s = train_run(a.model, a.data, a.out, recipe=a.recipe, sets=a.sets, resume=a.resume, device=a.device,
+                  progress=not a.quiet, val_frac=a.val_frac, test=not a.no_test)
+    print(f"trained {a.model} for {s['epochs']} epochs into {a.out}: best val IoU {s['best_val_iou']} at epoch {s['best_epoch']}")
+    if isinstance(s.get("test"), dict): print("test: " + ", ".join(f"{k} {v:.4g}" for k, v in s["test"].items()))
     return 0
 
 # %% ../nbs/05_cli.ipynb #66b84321
@@ -81,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write a synthetic dataset (BasicIRSTD layout)",
                        description="Write seeded synthetic infrared images (or clips) with exact masks in the BasicIRSTD "
                                    "layout: images/, masks/, img_idx/{train,test}_<name>.txt, targets.csv, synth.json.")
-    s.add_argument("--out", required=True, type=Path, help="output folder (created; files in it are overwritten)")
+    s.add_argument("--out", required=True, type=Path, help="output folder (created; it must be empty, or hold an earlier synth dataset and --overwrite be given)")
     s.add_argument("--n", type=int, default=100, help="number of images, or of clips with --clips (default 100)")
     s.add_argument("--size", type=int, nargs="+", default=[256], metavar="S", help="image size: S, or H W (default 256)")
     s.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same bytes (default 0)")
@@ -95,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cold", type=float, default=0.0, help="probability that a target is colder than its background (default 0)")
     s.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bit depth of the written images (default 8)")
     s.add_argument("--backgrounds", type=Path, default=None, help="folder of real images to draw targets on (semi-synthetic mode)")
+    s.add_argument("--overwrite", action="store_true", help="replace the dataset an earlier synth run wrote in --out (exactly its files)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_synth)
 
@@ -129,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=_eval)
 
+    t = sub.add_parser("train", help="train a model into a run folder (select on val, test once)",
+                       description="Train a registry model by a named recipe; the run folder gets config.json, metrics.csv, "
+                                   "curves.png, TensorBoard events, last.pt (resume), best.safetensors and test.json.")
+    t.add_argument("model", help="model name: sd2net, std2net or irstd_diff")
+    t.add_argument("--data", default=None, help="a dataset root of any supported layout, or 'synth' (built-in synthetic data, generated once)")
+    t.add_argument("--out", required=True, type=Path, help="run folder (must be new or empty, unless --resume)")
+    t.add_argument("--recipe", default="cpu", help="named recipe: 'paper' (the authors') or 'cpu' (minutes on a laptop) (default cpu)")
+    t.add_argument("--set", action="append", default=[], dest="sets", metavar="KEY=VALUE", help="override a TrainConfig field, e.g. --set epochs=1 (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (with --set: recorded changes)")
+    t.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when available)")
+    t.add_argument("--val-frac", type=float, default=0.2, help="share of train held out for validation when the dataset has no val split (default 0.2)")
+    t.add_argument("--no-test", action="store_true", help="do not score the test split at the end")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_train)
+
     i = sub.add_parser("info", help="parameters and multiply-accumulates of a model",
                        description="Build a model of the registry and print its parameters (per part) and its "
                                    "multiply-accumulates per image, counted by torch.utils.flop_counter.")
@@ -142,8 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     "Entry point of the `irstd-nb` console command; returns the exit status."
     args = build_parser().parse_args(argv)
-    try: return args.func(args)
-    except DataError as err:
-        print(f"irstd-nb {args.command}: error: {err}", file=sys.stderr); return 2
+    say = lambda msg, code: (print(f"irstd-nb {args.command}: error: {msg}", file=sys.stderr), code)[1]
+    def warn(message, *_, **__): print(f"irstd-nb {args.command}: warning: {message}", file=sys.stderr)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = warn                                  # one line per warning, no source location
+            return args.func(args)
+    except Exception as err:
+        if os.environ.get("IRSTD_NB_TRACEBACK"): raise                  # developers: the full traceback
+        if isinstance(err, OSError) and err.filename is not None: return say(f"{err.filename}: {err.strerror or err}", 2)
+        if isinstance(err, (ValueError, OSError)): return say(str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__, 2)
+        if isinstance(err, FloatingPointError): return say(str(err), 1)             # a diverged training run
+        raise
     except KeyboardInterrupt:
-        print(f"irstd-nb {args.command}: interrupted (files written so far are complete)", file=sys.stderr); return 130
+        hint = f"; continue with: irstd-nb train {args.model} --out {args.out} --resume" if args.command == "train" else ""
+        print(f"irstd-nb {args.command}: interrupted (files written so far are complete{hint})", file=sys.stderr); return 130

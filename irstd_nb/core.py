@@ -109,17 +109,20 @@ def atomic_write(path, data: bytes | str, root=None) -> Path:
     the umask. `root`: the output folder that `path` must resolve inside (else `DataError`)."""
     path = Path(path)
     if root is not None: check_inside(root, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(path)
-    mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(path)
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), mode)
             f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.remove(tmp)
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp): os.remove(tmp)
+        if isinstance(e, OSError):                                  # name the file we were asked to write, not our temp file
+            raise OSError(e.errno, f"cannot write this file ({e.strerror or e})", str(path)) from None
         raise
     return path
 
@@ -128,7 +131,7 @@ def write_json(path, obj, root=None, **kw) -> Path:
     return atomic_write(path, json.dumps(obj, indent=2, **kw) + "\n", root=root)
 
 
-# %% ../nbs/00_core.ipynb #a47af460
+# %% ../nbs/00_core.ipynb #1a9e7000
 def check_name(name: str, where=None, nested: bool = False) -> str:
     """`name` if it is a plain relative name (nested=True: `seq/frame` components allowed), else `DataError`
     naming `where` (e.g. 'split.txt, line 3'): no absolute path, `..`, empty component, backslash or NUL."""
@@ -147,7 +150,7 @@ def check_inside(root, path) -> Path:
         raise DataError(path, f"resolves to {q}, outside the output folder {r}: refusing to write there")
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #9a7e19fc
+# %% ../nbs/00_core.ipynb #17a99968
 LOCK_NAME = ".irstd-nb.lock"
 
 def _lock_path(path: Path) -> Path:

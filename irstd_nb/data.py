@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from .core import DataError, IMG_EXTS, read_image, read_mask, list_images, cache_dir, write_json
+from .core import DataError, IMG_EXTS, read_image, read_mask, list_images, cache_dir, write_json, check_name
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'read_split', 'find_file', 'detect_layout', 'split_file', 'resolve_split', 'rescale_mask', 'fit_mask',
@@ -21,16 +21,17 @@ __all__ = ['LAYOUTS', 'read_split', 'find_file', 'detect_layout', 'split_file', 
            'predict_native', 'natural_key', 'ClipDataset']
 
 # %% ../nbs/02_data.ipynb #df939a3c
-def read_split(path) -> list[str]:
-    "Names listed in a split file, one per line (blank lines, spaces and image extensions dropped)."
+def read_split(path, nested: bool = False) -> list[str]:
+    """Names listed in a split file, one per line (a BOM, blank lines, spaces and image extensions dropped).
+    Each must be a plain name (`nested=True`: `seq/frame` ids allowed), else `DataError` naming file and line."""
     path = Path(path)
     if not path.is_file(): raise DataError(path, "split file not found")
     names = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for k, line in enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), 1):
         n = line.strip()
         if not n: continue
         if Path(n).suffix.lower() in IMG_EXTS: n = n[: -len(Path(n).suffix)]
-        names.append(n.lstrip("/"))
+        names.append(check_name(n, f"{path}, line {k}", nested=nested))
     if not names: raise DataError(path, "split file is empty")
     return names
 
@@ -74,6 +75,8 @@ def _pick_one(cands: list, root: Path, what: str, hint: str):
 def split_file(root, split: str, layout: str, split_dir: str | None = None) -> Path | None:
     "The split file of `split` for a layout that has one (None for `folders`)."
     root = Path(root)
+    check_name(split, f"split {split!r}")
+    if split_dir is not None: check_name(split_dir, f"split_dir {split_dir!r}")
     if layout == "sirst":
         d = root / split_dir if split_dir else (root / "idx_427" if (root / "idx_427").is_dir() else
              _pick_one(sorted(p for p in root.glob("idx_*") if p.is_dir()), root, "idx_* folders", "pass split_dir"))
@@ -277,7 +280,7 @@ class ClipDataset(ItemDataset):
     "Windows of T frames with the last frame's mask: items are (frames 1×T×H×W, mask 1×H×W, name)."
     def __init__(self, root, split: str = "test", T: int = 5, layout: str | None = None, pad_start: str = "repeat",
                  transform=None, mean: float | None = None, std: float | None = None):
-        self.root, self.split, self.T = Path(root), split, T
+        self.root, self.split, self.T = Path(root), check_name(split, f"split {split!r}"), T
         if pad_start not in ("repeat", "skip"): raise ValueError("pad_start must be 'repeat' or 'skip'")
         self.transform, self.mean, self.std = transform, mean, std
         self.layout = layout or self._detect()
@@ -295,9 +298,9 @@ class ClipDataset(ItemDataset):
     def _index_sequences(self, pad_start):
         r = self.root
         vf = sorted((r / "video_idx").glob(f"{self.split}_*.txt")) if (r / "video_idx").is_dir() else []
-        if vf: seqs = read_split(_pick_one(vf, r / "video_idx", f"video split files for {self.split!r}", "keep one"))
+        if vf: seqs = read_split(_pick_one(vf, r / "video_idx", f"video split files for {self.split!r}", "keep one"), nested=True)
         else:
-            ids = read_split(split_file(r, self.split, "basicirstd"))
+            ids = read_split(split_file(r, self.split, "basicirstd"), nested=True)
             seqs = list(dict.fromkeys(i.rsplit("/", 1)[0] for i in ids if "/" in i))
             if not seqs: raise DataError(r / "img_idx", f"split {self.split!r} lists no <seq>/<frame> ids")
         self.frames, self.windows = {}, []
@@ -314,7 +317,7 @@ class ClipDataset(ItemDataset):
 
     def _index_mirsdt(self):
         self.items = []
-        for n in read_split(self.root / f"{self.split}.txt"):
+        for n in read_split(self.root / f"{self.split}.txt", nested=True):
             p = self.root / (n if n.endswith(".mat") else n + ".mat")
             if not p.is_file(): raise DataError(p, "frame stack listed in the split not found")
             seq_dir, stem = p.parent.parent, p.stem

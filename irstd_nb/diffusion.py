@@ -72,6 +72,13 @@ def _loss_simple(self, eps_model, x0, cond=None, t=None):
 Diffusion.predict_x0, Diffusion.q_posterior_mean, Diffusion.loss_simple = _predict_x0, _q_posterior_mean, _loss_simple
 
 # %% ../nbs/22_ddpm.ipynb #619f0cf7
+def _model_variance(self, variance: str = "large") -> torch.Tensor:
+    """The T-long table σ²[t] of the reverse step at code step t (0-based; t = 0 adds no noise).
+    'large': guided-diffusion's fixed-large [β̃_2, β_2, β_3, …, β_T] (formula indices); 'small': β̃_t."""
+    if variance == "large": return torch.cat([self.post_var[1:2], self.betas[1:]])
+    if variance == "small": return self.post_var
+    raise ValueError("variance must be 'large' or 'small'")
+
 def _p_sample(self, eps_model, x_t, t: int, cond=None, variance: str = "large", clip: bool = True, noise=None):
     "One ancestral step x_t → x_{t−1} (t: int). Returns (x_{t−1}, x̂0)."
     tt = torch.full((len(x_t),), t, device=x_t.device, dtype=torch.long)
@@ -79,10 +86,8 @@ def _p_sample(self, eps_model, x_t, t: int, cond=None, variance: str = "large", 
     x0 = self.predict_x0(x_t, tt, eps)
     if clip: x0 = x0.clamp(-1, 1)
     mean = self.q_posterior_mean(x0, x_t, tt)
-    if t == 0: return mean, x0
-    if variance == "large": var = self.post_var[1] if t == 1 else self.betas[t]   # guided-diffusion: [β̃_1, β_1, …]
-    elif variance == "small": var = self.post_var[t]
-    else: raise ValueError("variance must be 'large' or 'small'")
+    var = self.model_variance(variance)[t].item()           # checks `variance` too
+    if t == 0: return mean, x0                               # the last step adds no noise
     z = torch.randn_like(x_t) if noise is None else noise
     return mean + math.sqrt(var) * z, x0
 
@@ -97,7 +102,7 @@ def _sample(self, eps_model, shape, cond=None, variance: str = "large", clip: bo
         xs.append(x)
     return (x, xs) if return_all else x
 
-Diffusion.p_sample, Diffusion.sample = _p_sample, _sample
+Diffusion.model_variance, Diffusion.p_sample, Diffusion.sample = _model_variance, _p_sample, _sample
 
 # %% ../nbs/22_ddpm.ipynb #2006d98f
 def ddim_steps(T: int, steps: int) -> list[int]:

@@ -165,14 +165,21 @@ class SegMetrics:
         if self.pdfa_rule == "shooting": return shooting_counts(P, G)
         return pd_fa_counts(P, G, self.max_dist, self.fa_rule)
 
-    def update(self, preds, gts):
-        "Add predictions (probabilities, or logits if `logits`) and ground-truth masks: H×W, N×H×W or lists."
-        if isinstance(preds, (list, tuple)): ps, gs = [to_prob(p, self.logits) for p in preds], [_np(g) > 0.5 for g in gts]
+    def update(self, preds, gts, names=None):
+        """Add predictions (probabilities, or logits if `logits`) and ground-truth masks: H×W, N×H×W or lists.
+        A prediction with NaN or ±inf is an error (`DataError` naming the image by `names`, else its index)."""
+        if isinstance(preds, (list, tuple)): ps, gs = [_np(p) for p in preds], [_np(g) > 0.5 for g in gts]
         else:
-            p, g = to_prob(preds, self.logits), _np(gts) > 0.5
+            p, g = _np(preds), _np(gts) > 0.5
             if p.ndim == 4: p, g = p[:, 0], g[:, 0]                   # B×1×H×W tensors
             ps, gs = (list(p), list(g)) if p.ndim == 3 else ([p], [g])
         if len(ps) != len(gs): raise ValueError(f"{len(ps)} predictions but {len(gs)} masks")
+        for k, p in enumerate(ps):
+            bad = int(p.size - np.isfinite(p).sum())
+            if bad: raise DataError(names[k] if names is not None else f"prediction {self.n_images + k}",
+                                    f"prediction has {bad} non-finite values (NaN or inf) of {p.size}: "
+                                    "a diverged model or a corrupt map; refusing to score it as background")
+        ps = [to_prob(p, self.logits) for p in ps]
         for k, (p, g) in enumerate(zip(ps, gs)):
             if p.shape != g.shape: raise ValueError(f"item {k}: prediction {p.shape} and mask {g.shape} differ in size")
         if self.resize_to: ps, gs = map(list, zip(*[_resize(p, g, self.resize_to) for p, g in zip(ps, gs)]))
@@ -258,7 +265,7 @@ def evaluate_folder(pred_dir, gt, split: str = "test", threshold: float = 0.5, l
         for n, p, mk in found[s:s + chunk]:
             x = read_image(p)
             ps.append(x); gs.append(fit_mask(read_mask(mk), x.shape, mk, f"its prediction {p.name}", mask_size))
-        m.update(ps, gs)
+        m.update(ps, gs, names=[p for _, p, _ in found[s:s + chunk]])
     out = m.compute() | dict(pred_dir=str(pred_dir), gt=str(gt), split=split)
     if json_path: write_json(json_path, out)
     return out

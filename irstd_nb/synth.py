@@ -6,7 +6,7 @@ Docs: https://github.com/irstd-nb/irstd_nb/synth.html.md"""
 
 # %% ../nbs/01_synth.ipynb #0c3f4943
 from __future__ import annotations
-import csv, io, math, time
+import csv, io, json, math, os, time, warnings
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -14,14 +14,15 @@ from scipy import ndimage
 from scipy.special import erf
 from PIL import Image
 from tqdm.auto import tqdm
-from .core import DataError, list_images, read_image, to_uint, write_png, atomic_write, write_json
+from .core import (DataError, list_images, read_image, to_uint, write_png, atomic_write, write_json, locked, check_name,
+                           check_inside, clean_stale_temps, LOCK_NAME)
 
 # %% auto #0
-__all__ = ['SCENES', 'FWHM', 'TARGET_FIELDS', 'powerlaw_noise', 'radial_spectrum', 'sky_scene', 'sea_scene', 'ground_scene',
-           'gradient', 'gaussian_profile', 'ellipse_profile', 'ring_mask', 'local_scr', 'SynthConfig', 'Target',
-           'target_profile', 'sample_target', 'sample_targets', 'make_scene', 'Sensor', 'render', 'to_unit_range',
-           'synth_image', 'sample_tracks', 'synth_clip', 'clip_margin', 'background_crop', 'write_dataset',
-           'read_targets']
+__all__ = ['SCENES', 'FWHM', 'TARGET_FIELDS', 'MANIFEST', 'PARTIAL', 'powerlaw_noise', 'radial_spectrum', 'sky_scene',
+           'sea_scene', 'ground_scene', 'gradient', 'gaussian_profile', 'ellipse_profile', 'ring_mask', 'local_scr',
+           'SynthConfig', 'min_size', 'Target', 'target_profile', 'sample_target', 'sample_targets', 'make_scene',
+           'Sensor', 'render', 'to_unit_range', 'synth_image', 'sample_tracks', 'synth_clip', 'clip_margin',
+           'background_crop', 'planned_files', 'write_dataset', 'read_targets']
 
 # %% ../nbs/01_synth.ipynb #f51acdca
 def powerlaw_noise(shape, beta: float, rng: np.random.Generator, aniso: float = 1.0) -> np.ndarray:
@@ -190,6 +191,58 @@ class SynthConfig:
     @property
     def shape(self): return (self.size, self.size) if isinstance(self.size, int) else tuple(self.size)
 
+    def __post_init__(self): _validate(self)
+
+_OPTS = dict(size="--size", n_targets="--targets", scr="--scr", p_cold="--cold", bits="--bits", frames="--frames", scene="--scene")
+
+def _bad(field: str, problem: str):
+    "A `DataError` for a bad setting, naming the field and, where the CLI has one, its option."
+    raise DataError(None, f"{field} ({_OPTS[field]}) {problem}" if field in _OPTS else f"{field} {problem}")
+
+def _is_int(v): return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+def _num(field, v, lo=None, hi=None, lo_open=False):
+    "A finite number in [lo, hi] (lo excluded when `lo_open`)."
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+        _bad(field, f"must be a finite number, got {v!r}")
+    if lo is not None and (v <= lo if lo_open else v < lo): _bad(field, f"must be {'>' if lo_open else '≥'} {lo}, got {v!r}")
+    if hi is not None and v > hi: _bad(field, f"must be ≤ {hi}, got {v!r}")
+
+def _range(field, v, lo=None, lo_open=False, ints=False):
+    "A (low, high) pair of finite numbers with lo ≤ low ≤ high."
+    if not isinstance(v, (tuple, list)) or len(v) != 2: _bad(field, f"must be a (low, high) pair, got {v!r}")
+    if ints and not all(_is_int(u) for u in v): _bad(field, f"must be two integers, got {v!r}")
+    for u in v: _num(field, u, lo, None, lo_open)
+    if v[0] > v[1]: _bad(field, f"must have low ≤ high, got {tuple(v)!r}")
+
+def min_size(cfg) -> int:
+    """The smallest image side that fits the largest target the config can draw: the sampler keeps a target's
+    centre `size/2 + 1.5 + 2` px (its radius plus a 2 px margin) from each border, and needs room between the two."""
+    big = max(cfg.point_fwhm[1], cfg.spot_fwhm[1], cfg.ext_axis[1])
+    return max(16, math.floor(big + 8) + 1)
+
+def _validate(cfg):
+    "Check every setting of a `SynthConfig`; `DataError` naming the field (and CLI option) otherwise."
+    for f in ("point_fwhm", "spot_fwhm", "ext_axis"): _range(f, getattr(cfg, f), 0, lo_open=True)
+    _range("ext_aspect", cfg.ext_aspect, 1)
+    for f in ("netd", "stripes", "speed"): _range(f, getattr(cfg, f), 0)
+    size = cfg.size
+    sides = [size] if not isinstance(size, (tuple, list)) else list(size)
+    if len(sides) not in (1, 2) or not all(_is_int(s) for s in sides): _bad("size", f"must be an integer S or a pair (H, W), got {size!r}")
+    lo = min_size(cfg)
+    if min(sides) < lo:
+        _bad("size", f"must be ≥ {lo} px on each side (room for the largest target, "
+                     f"{max(cfg.point_fwhm[1], cfg.spot_fwhm[1], cfg.ext_axis[1]):g} px, and its margins), got {size!r}")
+    if cfg.scene not in SCENES + ("mixed",): _bad("scene", f"must be one of {SCENES + ('mixed',)}, got {cfg.scene!r}")
+    _range("n_targets", cfg.n_targets, 0, ints=True)
+    _range("scr", cfg.scr, 0, lo_open=True)
+    for f in ("p_point", "p_spot", "p_cold", "p_hot", "p_dead", "p_curved", "p_cross"): _num(f, getattr(cfg, f), 0, 1)
+    if cfg.p_point + cfg.p_spot > 1: _bad("p_point", f"+ p_spot must be ≤ 1, got {cfg.p_point} + {cfg.p_spot}")
+    _num("mask_frac", cfg.mask_frac, 0, 1, lo_open=True)
+    for f in ("gradient", "optics_sigma", "turn", "flicker", "jitter"): _num(f, getattr(cfg, f), 0)
+    if cfg.bits not in (8, 16): _bad("bits", f"must be 8 or 16, got {cfg.bits!r}")
+    if not _is_int(cfg.frames) or cfg.frames < 1: _bad("frames", f"must be an integer ≥ 1, got {cfg.frames!r}")
+
 # %% ../nbs/01_synth.ipynb #9d4cb896
 @dataclass
 class Target:
@@ -222,17 +275,32 @@ def sample_target(cfg: SynthConfig, rng, cy: float, cx: float) -> Target:
 
 def _radius(t: Target) -> float: return t.size / 2 + 1.5
 
-def sample_targets(cfg: SynthConfig, rng, shape=None) -> list[Target]:
-    "Draw 1-N targets inside the frame, far enough apart that their masks and rings do not touch."
+def _apart(t: Target, placed: list[Target], ys, xs, rs) -> bool:
+    "True when `t` is farther than the sum of radii + 4 px from every placed target (numpy first, exact check near the limit)."
+    n = len(placed)
+    if n == 0: return True
+    gap = np.hypot(ys[:n] - t.cy, xs[:n] - t.cx) - (rs[:n] + (_radius(t) + 4))
+    if gap.min() < -1e-6: return False
+    if gap.min() > 1e-6: return True
+    return all(math.hypot(t.cy - o.cy, t.cx - o.cx) > _radius(t) + _radius(o) + 4 for o in placed)   # the exact rule
+
+def sample_targets(cfg: SynthConfig, rng, shape=None, stats: dict | None = None) -> list[Target]:
+    """Draw 1-N targets inside the frame, far enough apart that their masks and rings do not touch (50 tries each;
+    a target that finds no room is dropped). `stats`: a dict whose 'requested' and 'placed' counts are increased."""
     H, W = shape or cfg.shape
     out = []
-    for _ in range(rng.integers(cfg.n_targets[0], cfg.n_targets[1] + 1)):
+    k = rng.integers(cfg.n_targets[0], cfg.n_targets[1] + 1)
+    ys, xs, rs = np.zeros(k), np.zeros(k), np.zeros(k)                      # placed centres and radii
+    for _ in range(k):
         for _try in range(50):
             t = sample_target(cfg, rng, 0.0, 0.0)
             m = _radius(t) + 2
             t.cy, t.cx = rng.uniform(m, H - 1 - m), rng.uniform(m, W - 1 - m)
-            if all(math.hypot(t.cy - o.cy, t.cx - o.cx) > _radius(t) + _radius(o) + 4 for o in out):
+            if _apart(t, out, ys, xs, rs):
+                ys[len(out)], xs[len(out)], rs[len(out)] = t.cy, t.cx, _radius(t)
                 out.append(t); break
+    if stats is not None:
+        stats["requested"] = stats.get("requested", 0) + int(k); stats["placed"] = stats.get("placed", 0) + len(out)
     return out
 
 # %% ../nbs/01_synth.ipynb #3dc6805b
@@ -305,10 +373,12 @@ def _record(t: Target, m: np.ndarray, out: np.ndarray, near: np.ndarray, amp: fl
                 scr_req=round(t.scr, 4), scr=round(local_scr(out, m, near & ~m), 4) if vis else float("nan"),
                 amplitude=round(float(amp), 6), visible=bool(vis))
 
-def synth_image(cfg: SynthConfig, rng, background: np.ndarray | None = None, targets: list[Target] | None = None):
+def synth_image(cfg: SynthConfig, rng, background: np.ndarray | None = None, targets: list[Target] | None = None,
+                stats: dict | None = None):
     """One synthetic image. Returns (uint8/uint16 image H×W, bool mask H×W, list of target records).
     `background`: a real float image in [0, 1] of the right shape (semi-synthetic mode: no synthetic
-    clutter or sensor effects are added to it). `targets`: explicit targets instead of random ones."""
+    clutter or sensor effects are added to it). `targets`: explicit targets instead of random ones.
+    `stats`: counts of requested and placed random targets (see `sample_targets`)."""
     shape = cfg.shape
     if background is None:
         scene, name = make_scene(cfg, rng, shape)
@@ -316,7 +386,7 @@ def synth_image(cfg: SynthConfig, rng, background: np.ndarray | None = None, tar
         bg = sensor.apply(scene, rng)
     else:
         bg, name, sensor = background.astype(np.float32), "real", None
-    targets = sample_targets(cfg, rng, shape) if targets is None else targets
+    targets = sample_targets(cfg, rng, shape, stats) if targets is None else targets
     img, label, masks, amps, near = render(bg, targets, cfg, sensor)
     out = to_uint(to_unit_range(img), cfg.bits)
     outf = out.astype(np.float32) / (2 ** cfg.bits - 1)
@@ -324,10 +394,10 @@ def synth_image(cfg: SynthConfig, rng, background: np.ndarray | None = None, tar
     return out, label, recs
 
 # %% ../nbs/01_synth.ipynb #fb7361fd
-def sample_tracks(cfg: SynthConfig, rng, T: int, shape) -> list[tuple[Target, np.ndarray, np.ndarray]]:
+def sample_tracks(cfg: SynthConfig, rng, T: int, shape, stats: dict | None = None) -> list[tuple[Target, np.ndarray, np.ndarray]]:
     "Targets with their T×2 positions (scene coordinates) and T flicker factors."
     H, W = shape
-    base = sample_targets(cfg, rng, shape)
+    base = sample_targets(cfg, rng, shape, stats)
     out, tm = [], T // 2
     for t in base:
         if rng.uniform() < cfg.p_cross:                         # anchor near an edge: enters or leaves
@@ -345,7 +415,7 @@ def sample_tracks(cfg: SynthConfig, rng, T: int, shape) -> list[tuple[Target, np
         out.append((t, pos, flick))
     return out
 
-def synth_clip(cfg: SynthConfig, rng, T: int | None = None, background: np.ndarray | None = None):
+def synth_clip(cfg: SynthConfig, rng, T: int | None = None, background: np.ndarray | None = None, stats: dict | None = None):
     """One clip of T frames. Returns (T×H×W uint image, T×H×W bool masks, per-frame target records).
     `background`: a real float image in [0, 1] of shape (H + 2m, W + 2m) with m = `clip_margin(cfg)`."""
     T = T or cfg.frames
@@ -356,7 +426,7 @@ def synth_clip(cfg: SynthConfig, rng, T: int | None = None, background: np.ndarr
         sensor = Sensor.sample(cfg, rng, (H, W))
     else:
         canvas, name, sensor = background.astype(np.float32), "real", None
-    tracks = sample_tracks(cfg, rng, T, (H, W))
+    tracks = sample_tracks(cfg, rng, T, (H, W), stats)
     frames, labels, nears, masks_all, tgt_all = [], [], [], [], []
     for k in range(T):
         o = rng.normal(0, cfg.jitter, 2) if cfg.jitter > 0 else np.zeros(2)
@@ -393,54 +463,145 @@ def background_crop(path, shape, rng) -> np.ndarray:
 # %% ../nbs/01_synth.ipynb #c1139e32
 TARGET_FIELDS = ["image", "frame", "target", "scene", "kind", "polarity", "cy", "cx", "size", "mask_cy", "mask_cx", "area", "h", "w",
                  "scr_req", "scr", "amplitude", "visible"]
+MANIFEST, PARTIAL = "synth.json", "synth.partial.json"     # a finished run's summary and file list; an unfinished run's file list
+
+def planned_files(n: int, clips: bool = False, frames: int = 1, name: str = "synth") -> list[str]:
+    "Every file a `write_dataset` run writes, relative to its folder ('/'-separated), `synth.json` last."
+    files = []
+    for i in range(n):
+        if clips: files += [f"{d}/seq_{i:04d}/{k:05d}.png" for d in ("images", "masks") for k in range(frames)]
+        else: files += [f"images/{i:06d}.png", f"masks/{i:06d}.png"]
+    for s in ("test", "train"): files += ([f"video_idx/{s}_{name}.txt"] if clips else []) + [f"img_idx/{s}_{name}.txt"]
+    return files + ["targets.csv", MANIFEST]
+
+def _files_under(out: Path) -> list[str]:
+    "Files (and links) under `out`, relative and '/'-separated, without following links; the lock files left out."
+    found = []
+    for d, dirs, files in os.walk(out):
+        rel = Path(d).relative_to(out)
+        found += [(rel / f).as_posix() for f in files if not (d == str(out) and f in (LOCK_NAME, LOCK_NAME + ".json"))]
+        found += [(rel / s).as_posix() for s in dirs if (Path(d) / s).is_symlink()]
+    return sorted(found)
+
+def _manifest(path: Path) -> list[str]:
+    "The file list a run recorded in `path`."
+    try: files = json.loads(path.read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError): files = None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise DataError(path, "holds no list of the files its run wrote (an older irstd-nb, or edited by hand): "
+                              "refusing to guess which files to delete; empty the folder yourself or choose another")
+    for f in files: check_name(f, path, nested=True)                        # never a path outside the folder
+    return files
+
+def _remove(out: Path, files) -> None:
+    "Delete exactly `files` (relative to `out`; a link is removed, never followed), then the folders they leave empty."
+    dirs = set()
+    for rel in sorted(files, key=lambda f: f == MANIFEST):                # the file list goes last
+        p = out / rel
+        check_inside(out, p.parent)                                        # no folder link leading outside
+        clean_stale_temps(p)
+        if p.is_symlink() or p.is_file(): p.unlink()
+        dirs.update(q for q in p.parents if q != out and out in q.parents)
+    for d in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
+        try: d.rmdir()
+        except OSError: pass                                               # not empty: holds files we did not write
+
+def _clear(out: Path, files: list[str], overwrite: bool) -> None:
+    """Make `out` ready for a run that writes `files`: nothing to do when it is empty; an interrupted run's files are
+    replaced; a finished run's files only with `overwrite`; files no run recorded are never deleted."""
+    for f in (MANIFEST, PARTIAL): clean_stale_temps(out / f)
+    present = _files_under(out)
+    if not present: return
+    if (out / PARTIAL).is_file(): old = _manifest(out / PARTIAL); why = "an interrupted synth run"
+    elif not overwrite:
+        raise DataError(out, f"is not empty ({len(present)} files, e.g. {present[0]}); choose an empty folder, or pass "
+                             f"overwrite=True (--overwrite) to replace the dataset an earlier synth run wrote here")
+    elif (out / MANIFEST).is_file(): old = _manifest(out / MANIFEST); why = "the earlier synth run"
+    else: raise DataError(out, f"holds {len(present)} files that no synth run recorded (no {MANIFEST}), e.g. {present[0]}: "
+                               "refusing to delete them; choose an empty folder")
+    foreign = sorted(set(present) - set(old) - {MANIFEST, PARTIAL})
+    atomic_write(out / PARTIAL, json.dumps({"files": sorted(set(old) | set(files))}) + "\n", root=out)   # written first:
+    _remove(out, old)                                                      # a kill from here on is an interrupted run
+    if foreign: warnings.warn(f"{out}: replaced {why}; kept {len(foreign)} files it did not write: {', '.join(foreign[:5])}"
+                              + (", …" if len(foreign) > 5 else ""), stacklevel=3)
+
+def _check_args(n, seed, test_frac, name):
+    if not _is_int(n) or n < 1: raise DataError(None, f"n (--n) must be an integer ≥ 1, got {n!r}")
+    if not _is_int(seed) or seed < 0: raise DataError(None, f"seed (--seed) must be an integer ≥ 0, got {seed!r}")
+    if (isinstance(test_frac, (bool, np.bool_)) or not isinstance(test_frac, (int, float, np.integer, np.floating))
+            or not 0 < test_frac < 1):
+        raise DataError(None, f"test_frac (--test-frac) must be between 0 and 1 (both excluded), got {test_frac!r}")
+    n_test = int(round(test_frac * n))
+    if not 1 <= n_test <= n - 1:
+        raise DataError(None, f"test_frac (--test-frac) {test_frac:g} of n = {n} gives {n_test} test and {n - n_test} train "
+                              f"items: both splits need at least one (raise n, or move test_frac towards 0.5)")
+    if not name or name in (".", "..") or any(c in name for c in "/\\\x00"):
+        raise DataError(None, f"name (--name) must be a plain name (no '/', '\\', '.' or '..'): it is part of the split "
+                              f"file names, got {name!r}")
 
 def write_dataset(out, n: int, cfg: SynthConfig | None = None, seed: int = 0, name: str | None = None,
-                  test_frac: float = 0.3, clips: bool = False, backgrounds=None, progress: bool = True) -> dict:
+                  test_frac: float = 0.3, clips: bool = False, backgrounds=None, progress: bool = True,
+                  overwrite: bool = False) -> dict:
     """Write `n` images (or `n` clips of `cfg.frames` frames) in the BasicIRSTD layout under `out`.
-    `backgrounds`: a folder of real images to draw targets on. Returns a summary dict."""
+    `backgrounds`: a folder of real images to draw targets on. Returns a summary dict.
+    Holds `out`'s lock throughout (a second writer fails at once). `out` must be empty (lock files aside), or hold an
+    interrupted run (replaced), or, with `overwrite`, an earlier run: exactly the files listed in its `synth.json`
+    are deleted first (files no run wrote are kept, with a warning). Warns when fewer targets fit than were asked for."""
     cfg = cfg or SynthConfig()
-    out = Path(out); name = name or out.name
-    if n < 1: raise ValueError("n must be at least 1")
-    if not 0 <= test_frac < 1: raise ValueError("test_frac must be in [0, 1)")
+    if not isinstance(cfg, SynthConfig): raise DataError(None, f"cfg must be a SynthConfig, got {type(cfg).__name__}")
+    out = Path(out); name = name or out.name or out.resolve().name
+    _check_args(n, seed, test_frac, name)
+    if out.exists() and not out.is_dir(): raise DataError(out, "is a file, not a folder (--out must be a folder)")
     bgs = list_images(backgrounds) if backgrounds is not None else None
-    H, W = cfg.shape
-    ids, rows, t0 = [], [], time.perf_counter()
-    for i in tqdm(range(n), desc=f"synth {name}", disable=not progress):
-        rng = np.random.default_rng([seed, i])
-        if clips:
-            m = clip_margin(cfg)
-            bg = background_crop(bgs[rng.integers(len(bgs))], (H + 2 * m, W + 2 * m), rng) if bgs else None
-            x, y, recs = synth_clip(cfg, rng, background=bg)
-            seq = f"seq_{i:04d}"
-            for k in range(len(x)):
-                write_png(out / "images" / seq / f"{k:05d}.png", x[k], cfg.bits)
-                write_png(out / "masks" / seq / f"{k:05d}.png", y[k])
-            for r in recs: r["image"] = f"{seq}/{r['frame']:05d}"
-            ids.append(seq)
-        else:
-            bg = background_crop(bgs[rng.integers(len(bgs))], (H, W), rng) if bgs else None
-            x, y, recs = synth_image(cfg, rng, background=bg)
-            iid = f"{i:06d}"
-            write_png(out / "images" / f"{iid}.png", x, cfg.bits)
-            write_png(out / "masks" / f"{iid}.png", y)
-            for r in recs: r.update(image=iid, frame=0)
-            ids.append(iid)
-        rows += recs
-    order = np.random.default_rng([seed, 2**31]).permutation(n)
-    n_test = int(round(test_frac * n))
-    split = {"test": sorted(ids[j] for j in order[:n_test]), "train": sorted(ids[j] for j in order[n_test:])}
-    for s, names in split.items():
-        if clips:
-            atomic_write(out / "video_idx" / f"{s}_{name}.txt", "".join(f"{q}\n" for q in names))
-            names = [f"{q}/{k:05d}" for q in names for k in range(cfg.frames)]
-        atomic_write(out / "img_idx" / f"{s}_{name}.txt", "".join(f"{q}\n" for q in names))
-    buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=TARGET_FIELDS, extrasaction="ignore", lineterminator="\n")
-    w.writeheader(); w.writerows(rows)
-    atomic_write(out / "targets.csv", buf.getvalue())
-    summary = dict(name=name, n=n, clips=clips, frames=cfg.frames if clips else 1, seed=seed, test_frac=test_frac,
-                   n_train=len(split["train"]), n_test=len(split["test"]), n_targets=len(rows),
-                   backgrounds=str(backgrounds) if backgrounds else None, config=asdict(cfg))
-    write_json(out / "synth.json", summary)
+    files = planned_files(n, clips, cfg.frames, name)
+    with locked(out, folder=True):
+        _clear(out, files, overwrite)
+        if not (out / PARTIAL).is_file(): atomic_write(out / PARTIAL, json.dumps({"files": files}) + "\n", root=out)
+        H, W = cfg.shape
+        ids, rows, stats, t0 = [], [], {"requested": 0, "placed": 0}, time.perf_counter()
+        for i in tqdm(range(n), desc=f"synth {name}", disable=not progress):
+            rng = np.random.default_rng([seed, i])
+            if clips:
+                m = clip_margin(cfg)
+                bg = background_crop(bgs[rng.integers(len(bgs))], (H + 2 * m, W + 2 * m), rng) if bgs else None
+                x, y, recs = synth_clip(cfg, rng, background=bg, stats=stats)
+                seq = f"seq_{i:04d}"
+                for k in range(len(x)):
+                    write_png(out / "images" / seq / f"{k:05d}.png", x[k], cfg.bits, root=out)
+                    write_png(out / "masks" / seq / f"{k:05d}.png", y[k], root=out)
+                for r in recs: r["image"] = f"{seq}/{r['frame']:05d}"
+                ids.append(seq)
+            else:
+                bg = background_crop(bgs[rng.integers(len(bgs))], (H, W), rng) if bgs else None
+                x, y, recs = synth_image(cfg, rng, background=bg, stats=stats)
+                iid = f"{i:06d}"
+                write_png(out / "images" / f"{iid}.png", x, cfg.bits, root=out)
+                write_png(out / "masks" / f"{iid}.png", y, root=out)
+                for r in recs: r.update(image=iid, frame=0)
+                ids.append(iid)
+            rows += recs
+        order = np.random.default_rng([seed, 2**31]).permutation(n)
+        n_test = int(round(test_frac * n))
+        split = {"test": sorted(ids[j] for j in order[:n_test]), "train": sorted(ids[j] for j in order[n_test:])}
+        for s, names in split.items():
+            if clips:
+                atomic_write(out / "video_idx" / f"{s}_{name}.txt", "".join(f"{q}\n" for q in names), root=out)
+                names = [f"{q}/{k:05d}" for q in names for k in range(cfg.frames)]
+            atomic_write(out / "img_idx" / f"{s}_{name}.txt", "".join(f"{q}\n" for q in names), root=out)
+        buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=TARGET_FIELDS, extrasaction="ignore", lineterminator="\n")
+        w.writeheader(); w.writerows(rows)
+        atomic_write(out / "targets.csv", buf.getvalue(), root=out)
+        summary = dict(name=name, n=n, clips=clips, frames=cfg.frames if clips else 1, seed=seed, test_frac=test_frac,
+                       n_train=len(split["train"]), n_test=len(split["test"]), n_targets=len(rows),
+                       targets_requested=stats["requested"], targets_placed=stats["placed"],
+                       backgrounds=str(backgrounds) if backgrounds else None, config=asdict(cfg))
+        write_json(out / MANIFEST, summary | {"files": files}, root=out)
+        (out / PARTIAL).unlink()                                           # finished
+    if stats["placed"] < stats["requested"]:
+        per = "clip" if clips else "image"
+        warnings.warn(f"placed {stats['placed']} of the {stats['requested']} targets asked for ({stats['requested'] - stats['placed']} "
+                      f"fewer): a {H}×{W} {per} has no room for more targets whose masks and SCR rings do not touch; ask for "
+                      f"fewer targets (--targets) or a larger --size", stacklevel=2)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     return summary
 

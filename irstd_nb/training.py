@@ -6,20 +6,22 @@ Docs: https://github.com/irstd-nb/irstd_nb/training.html.md"""
 
 # %% ../nbs/07_training.ipynb #8d665248
 from __future__ import annotations
-import copy, io, math, time
+import contextlib, copy, io, json, math, os, pickle, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from .core import atomic_write, get_device, set_seed
+from .core import DataError, atomic_write, get_device, locked, set_seed
 from .data import TrainTransform
 from .losses import get_loss
 from .metrics import SegMetrics
 
 # %% auto #0
-__all__ = ['TrainConfig', 'lr_at', 'build_optimizer', 'evaluate', 'save_checkpoint', 'load_checkpoint', 'fit']
+__all__ = ['TrainConfig', 'lr_at', 'build_optimizer', 'evaluate', 'save_checkpoint', 'load_checkpoint', 'guess_model',
+           'load_state', 'DivergenceError', 'config_changes', 'weight_scale', 'check_health', 'steps_per_epoch',
+           'distributed', 'fit']
 
 # %% ../nbs/07_training.ipynb #dc99b794
 @dataclass
@@ -28,11 +30,13 @@ class TrainConfig:
     model: str = "sd2net"
     model_options: dict = field(default_factory=dict)
     loss: str = "softiou"                 # a name in irstd_nb.losses.LOSSES, or "model": the model's own `loss(x, y)`
-    optimizer: str = "adam"               # 'adam' or 'adamw'
+    optimizer: str = "adam"               # 'adam', 'adamw' or 'sgd'
+    momentum: float = 0.9                 # sgd only
     lr: float = 5e-4
     betas: tuple = (0.9, 0.999)
     weight_decay: float = 0.0
-    scheduler: str = "multistep"          # 'multistep', 'step' or 'none'
+    scheduler: str = "multistep"          # 'multistep', 'step', 'cosine' or 'none'
+    warmup_epochs: int = 0                # linear warm-up: epoch e < W runs at lr·(e+1)/W (then the schedule)
     milestones: tuple = (200, 300)        # multistep: epochs where lr *= gamma
     step_size: int = 3                    # step: epochs between decays
     gamma: float = 0.1
@@ -48,14 +52,25 @@ class TrainConfig:
     ema: float | None = None              # decay of an exponential moving average of the weights, which is then validated
     eval_every: int = 1                   # epochs between validations (the last epoch is always validated)
     ckpt_every: int = 1                   # epochs between checkpoints (the last epoch is always written)
+    grad_clip: float | None = None        # clip the global gradient norm to this value
+    precision: str = "fp32"               # 'fp32', 'bf16' (autocast) or 'fp16' (autocast + gradient scaler)
+    channels_last: bool = False           # NHWC memory layout for 4-D inputs (faster convolutions on many CPUs and GPUs)
+    compile: bool = False                 # torch.compile the training forward (slow first step)
+    max_growth: float = 1e3               # a parameter over max_growth × its initial max|w| (≥ 1) means the run diverged
+    check_every: int = 50                 # steps between divergence checks and progress updates (one host sync each)
+    sync_bn: bool = False                 # under torchrun: synchronise BatchNorm statistics across processes (CUDA only)
 
 # %% ../nbs/07_training.ipynb #fa3ae637
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
     "Learning rate of (0-based) `epoch` under the config's schedule."
     if cfg.scheduler == "multistep": lr = cfg.lr * cfg.gamma ** sum(m <= epoch for m in cfg.milestones)
     elif cfg.scheduler == "step": lr = cfg.lr * cfg.gamma ** (epoch // cfg.step_size)
+    elif cfg.scheduler == "cosine":
+        T, e = max(cfg.epochs - cfg.warmup_epochs, 1), min(max(epoch - cfg.warmup_epochs, 0), max(cfg.epochs - cfg.warmup_epochs, 1))
+        lr = cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * e / T))
     elif cfg.scheduler == "none": lr = cfg.lr
-    else: raise ValueError(f"unknown scheduler {cfg.scheduler!r}; choose 'multistep', 'step' or 'none'")
+    else: raise ValueError(f"unknown scheduler {cfg.scheduler!r}; choose 'multistep', 'step', 'cosine' or 'none'")
+    if epoch < cfg.warmup_epochs: lr = lr * (epoch + 1) / cfg.warmup_epochs
     return max(lr, cfg.lr_min)
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -63,7 +78,8 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
     ps = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "adam": return torch.optim.Adam(ps, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw": return torch.optim.AdamW(ps, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose 'adam' or 'adamw'")
+    if cfg.optimizer == "sgd": return torch.optim.SGD(ps, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose 'adam', 'adamw' or 'sgd'")
 
 # %% ../nbs/07_training.ipynb #03de4f62
 @torch.no_grad()
@@ -76,7 +92,7 @@ def evaluate(model: torch.nn.Module, ds, device=None, threshold: float = 0.5, pr
     for i in tqdm(range(0, len(ds), batch_size), desc="eval", disable=not progress, leave=False):
         items = [ds[j] for j in range(i, min(i + batch_size, len(ds)))]
         x, y = torch.stack([it[0] for it in items]), torch.stack([it[1] for it in items])
-        m.update(model(x.to(device)).float().cpu(), y)
+        m.update(model(x.to(device)).float().cpu(), y, names=[it[2] for it in items])
     model.train(was_training)
     return m.compute()
 
@@ -87,66 +103,253 @@ def save_checkpoint(path, **state) -> Path:
     return atomic_write(path, buf.getvalue())
 
 def load_checkpoint(path, map_location="cpu") -> dict:
-    "Read a checkpoint written by `save_checkpoint` (weights only: no code is unpickled)."
-    return torch.load(path, map_location=map_location, weights_only=True)
+    "Read a checkpoint written by `save_checkpoint` (weights only: no code is unpickled); `DataError` naming the file otherwise."
+    path = Path(path)
+    if not path.is_file(): raise DataError(path, "checkpoint not found")
+    if path.stat().st_size == 0: raise DataError(path, "checkpoint is an empty file (0 bytes): an interrupted copy or write")
+    try: st = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise DataError(path, "refused: the file holds pickled Python objects other than tensors and plain data, "
+                              "which could run code when loaded (" + str(e).strip().splitlines()[0][:120] + ")") from None
+    except Exception as e:
+        raise DataError(path, f"not a readable checkpoint (truncated, or not written by torch.save): {type(e).__name__}: "
+                              + (str(e).strip().splitlines() or [""])[0][:160]) from None
+    if not isinstance(st, dict) or not isinstance(st.get("model"), dict):
+        raise DataError(path, "not an irstd_nb checkpoint: no 'model' state dict in it")
+    return st
+
+def guess_model(state: dict) -> str | None:
+    "The registry model (default options) whose parameter names and shapes best match `state`, or None."
+    from irstd_nb.models import MODELS, create
+    best, score = None, 0.0
+    for name in MODELS:
+        try:
+            with torch.device("meta"): sd = create(name).state_dict()
+        except Exception: continue
+        same = sum(k in state and tuple(state[k].shape) == tuple(v.shape) for k, v in sd.items())
+        s = same / max(len(sd), len(state))
+        if s > score: best, score = name, s
+    return best if score > 0.8 else None
+
+def load_state(model: torch.nn.Module, state: dict, path=None):
+    "Load `state` into `model`; weights of another architecture are a `DataError` naming `path` and the model they seem to be."
+    own = model.state_dict()
+    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    shape = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or shape:
+        g = guess_model(state)
+        raise DataError(path, f"holds weights of {repr(g) + ' (a model of the registry)' if g else 'another model'}, "
+                              f"not of this {type(model).__name__}: {len(missing)} missing, {len(unexpected)} unexpected and "
+                              f"{len(shape)} mis-shaped tensors (e.g. {(missing + unexpected + shape)[0]})")
+    model.load_state_dict(state)
+
+# %% ../nbs/07_training.ipynb #654d1c9d
+class DivergenceError(FloatingPointError):
+    "The run diverged (non-finite or exploding loss, weights or buffers); the last good checkpoint is kept."
+
+def _plain(x):
+    "Config values as JSON-like data (tuples → lists), for comparing a stored recipe with a new one."
+    return json.loads(json.dumps(x, default=str))
+
+def config_changes(old: dict, new: dict) -> dict:
+    "`{key: [old, new]}` for every recipe field that differs between two `asdict(TrainConfig)` dicts."
+    old, new = _plain(old), _plain(new)
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+
+def weight_scale(model: torch.nn.Module) -> dict:
+    "max |w| of every parameter tensor (at least 1): the scale that `check_health` compares growth against."
+    return {n: max(1.0, p.detach().abs().max().item()) if p.numel() else 1.0 for n, p in model.named_parameters()}
+
+def check_health(model: torch.nn.Module, scale: dict, cfg: TrainConfig, where: str, loss_bad: bool = False, ckpt=None):
+    """Raise `DivergenceError` when the loss was non-finite, a parameter is non-finite or larger than
+    `cfg.max_growth` × its initial scale, or a buffer (BatchNorm statistics) is non-finite. One host sync."""
+    with torch.no_grad():
+        ps = [(n, p) for n, p in model.named_parameters() if p.numel()]
+        top = torch.stack([p.detach().abs().max().float() for _, p in ps]).cpu().tolist() if ps else []
+        bufs = [n for n, b in model.named_buffers() if b.is_floating_point() and b.numel() and not torch.isfinite(b).all()]
+        grads = [p.grad for _, p in ps if p.grad is not None]
+        gnorm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])).item() if grads else math.nan
+    bad = [(n, t) for (n, _), t in zip(ps, top) if not math.isfinite(t) or t > cfg.max_growth * scale.get(n, 1.0)]
+    if not (loss_bad or bad or bufs): return
+    what = []
+    if loss_bad: what.append("the loss became non-finite")
+    if bad:
+        n, t = max(bad, key=lambda b: b[1] if math.isfinite(b[1]) else math.inf)
+        what.append(f"{len(bad)} parameter tensors are non-finite or over {cfg.max_growth:g}x their initial size "
+                    f"(largest |w| = {t:.3g} in {n})")
+    if bufs: what.append(f"buffers {', '.join(bufs[:3])}{' …' if len(bufs) > 3 else ''} are non-finite")
+    kept = f"; the last good checkpoint {ckpt} was kept" if ckpt is not None and Path(ckpt).is_file() else ""
+    clip = f"set grad_clip (e.g. 1.0)" if cfg.grad_clip is None else f"lower grad_clip (now {cfg.grad_clip:g})"
+    raise DivergenceError(f"{where}: the run diverged: {'; '.join(what)} (last gradient norm {gnorm:.3g}){kept}. "
+                          f"Lower the learning rate (lr={cfg.lr:g}) or {clip}.")
+
+def steps_per_epoch(n: int, cfg: TrainConfig) -> int:
+    "Optimiser steps in one epoch over `n` items (a last batch of one is skipped with `skip_single`)."
+    full, rest = divmod(n, cfg.batch_size)
+    return full + (rest > (1 if cfg.skip_single else 0))
+
+def _select(row: dict, best: dict | None) -> bool:
+    "NaN-safe model selection: higher val IoU wins (NaN counts as 0); ties go to fewer false alarms."
+    fin = lambda v: v is not None and math.isfinite(v)
+    key = lambda r: (r["val_iou"] if fin(r["val_iou"]) else 0.0, -r["val_fa"] if fin(r.get("val_fa")) else -math.inf)
+    return best is None or key(row) > key(best)
+
+def _autocast(device: torch.device, precision: str):
+    if precision == "fp32": return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[precision])
+
+def distributed() -> tuple[int, int]:
+    "(rank, world size); under torchrun (WORLD_SIZE > 1) the process group is initialised first (NCCL on CUDA, else gloo)."
+    import torch.distributed as td
+    if not td.is_available(): return 0, 1
+    if not td.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        td.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (td.get_rank(), td.get_world_size()) if td.is_initialized() else (0, 1)
+
+class _Step(torch.nn.Module):
+    "The training loss of a batch as one module, so DistributedDataParallel sees the whole forward."
+    def __init__(self, model, fwd, loss_fn):
+        super().__init__(); self.model, self.loss_fn = model, loss_fn
+        object.__setattr__(self, "fwd", fwd)                             # the (compiled) forward, not a second submodule
+    def forward(self, x, y): return self.model.loss(x, y) if self.loss_fn is None else self.loss_fn(self.fwd(x).float(), y)
+
+def _all(t: torch.Tensor, world: int, op: str = "sum") -> torch.Tensor:
+    "All-reduce `t` across processes (no-op for one process)."
+    if world > 1:
+        import torch.distributed as td
+        td.all_reduce(t, td.ReduceOp.SUM if op == "sum" else td.ReduceOp.MAX)
+    return t
+
+def _check_config(cfg: TrainConfig):
+    if cfg.precision not in ("fp32", "bf16", "fp16"): raise ValueError(f"precision must be 'fp32', 'bf16' or 'fp16', not {cfg.precision!r}")
+    if cfg.batch_size < 1: raise ValueError(f"batch_size must be ≥ 1, not {cfg.batch_size}")
+    if cfg.grad_clip is not None and not cfg.grad_clip > 0: raise ValueError(f"grad_clip must be > 0 or None, not {cfg.grad_clip}")
+    lr_at(cfg, 0); build_optimizer(torch.nn.Linear(1, 1), cfg)          # unknown scheduler / optimizer fail here, not after an epoch
+
 
 # %% ../nbs/07_training.ipynb #bd611572
 def fit(model: torch.nn.Module, train_ds, cfg: TrainConfig, val_ds=None, device=None, ckpt=None,
-        progress: bool = True, max_steps: int | None = None, log=None) -> list[dict]:
+        progress: bool = True, max_steps: int | None = None, log=None, allow_changes=False) -> list[dict]:
     """Train `model` on `train_ds` (items: x, y, name) by the recipe `cfg`; return the per-epoch history.
-    `ckpt`: checkpoint path, written every `cfg.ckpt_every` epochs and resumed from if present.
+    `ckpt`: checkpoint path, locked while the run lasts, written every `cfg.ckpt_every` epochs and resumed from
+    if present (a different recipe is refused unless `allow_changes`: True, or the field names allowed to change).
     `max_steps`: stop early (tiny runs). `log`: optional callable receiving each history row."""
-    device = get_device(device); model.to(device)
+    device = get_device(device); _check_config(cfg)
+    rank, world = distributed()
+    if world > 1 and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))); torch.cuda.set_device(device)
+    with (locked(ckpt) if ckpt is not None and rank == 0 else contextlib.nullcontext()):
+        return _fit(model, train_ds, cfg, val_ds, device, ckpt, progress and rank == 0, max_steps, log, allow_changes, rank, world)
+
+def _fit(model, train_ds, cfg, val_ds, device, ckpt, progress, max_steps, log, allow_changes, rank=0, world=1):
     if cfg.crop is not None and hasattr(train_ds, "transform") and train_ds.transform is None:
         train_ds = copy.copy(train_ds); train_ds.transform = TrainTransform(crop=cfg.crop)   # the recipe's crop; yours wins
+    n_steps = steps_per_epoch(math.ceil(len(train_ds) / world), cfg)
+    if n_steps == 0:
+        raise ValueError(f"the training set has {len(train_ds)} item(s) and batch_size={cfg.batch_size}"
+                         f"{' with skip_single=True (a batch of one is skipped: BatchNorm needs two)' if cfg.skip_single else ''}: "
+                         "no optimiser step would run; add training images or lower batch_size")
     loss_fn = None if cfg.loss == "model" else get_loss(cfg.loss)
+    if cfg.sync_bn and world > 1:
+        if device.type != "cuda": raise ValueError("sync_bn needs CUDA (PyTorch's SyncBatchNorm has no CPU kernel); use a GPU or sync_bn=False")
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model.to(device)
+    if cfg.channels_last: model.to(memory_format=torch.channels_last)
     opt = build_optimizer(model, cfg)
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     ema = copy.deepcopy(model).requires_grad_(False) if cfg.ema is not None else None
-    history, start, best = [], 0, None
+    history, start, best, changes, scale = [], 0, None, [], weight_scale(model)
+    changed_now = None
     if ckpt is not None and Path(ckpt).is_file():
         st = load_checkpoint(ckpt)
-        model.load_state_dict(st["model"]); opt.load_state_dict(st["optimizer"])
+        stored = st.get("config")                                   # fields added since it was written take their defaults
+        diff = config_changes({**asdict(TrainConfig()), **stored}, asdict(cfg)) if stored else {}
+        ok = allow_changes is True or (allow_changes and set(diff) <= set(allow_changes))
+        if diff and not ok:
+            raise DataError(ckpt, "was written with another recipe; differing fields (stored → now): "
+                            + ", ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in diff.items())
+                            + ". Use the stored recipe, another checkpoint path, or allow the change explicitly "
+                              "(fit(..., allow_changes=[...]); it is then recorded in the history)")
+        load_state(model, st["model"], ckpt)
+        opt.load_state_dict(st["optimizer"])
+        if st.get("scaler"): scaler.load_state_dict(st["scaler"])
         if ema is not None: ema.load_state_dict(st["ema"] if st.get("ema") is not None else st["model"])
         history, start, best = st["history"], st["epoch"] + 1, st.get("best")
-        if progress: print(f"resuming {ckpt} after epoch {st['epoch']}")
+        changes, scale = st.get("config_changes", []), st.get("weight_scale") or scale
+        if diff: changed_now = diff; changes = changes + [dict(after_epoch=st["epoch"] + 1, changed=diff)]
+        if progress: print(f"resuming {ckpt} after epoch {st['epoch'] + 1}" + (f" with changes {diff}" if diff else ""))
+    step_fn = _Step(model, torch.compile(model) if cfg.compile else model, loss_fn)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        step_fn = DistributedDataParallel(step_fn, device_ids=[device.index] if device.type == "cuda" else None,
+                                          find_unused_parameters=loss_fn is None)
     set_seed(cfg.seed)
     step = sum(h["steps"] for h in history)
     limit = min([s for s in (max_steps, cfg.steps) if s], default=None)
     more = lambda e: (cfg.steps is not None or e < cfg.epochs) and not (limit and step >= limit)
-    epoch = start
+    warned_empty, epoch = False, start
     while more(epoch):
         lr = lr_at(cfg, epoch)
         for g in opt.param_groups: g["lr"] = lr
-        model.train(); t0 = time.perf_counter(); losses = []
+        model.train(); t0 = time.perf_counter(); n_done = n_img = 0
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device); loss_bad = torch.zeros((), dtype=torch.bool, device=device)
         gen = torch.Generator().manual_seed(cfg.seed + epoch)
         torch.manual_seed(cfg.seed * 1000 + epoch)                       # augmentation (and diffusion) draws of this epoch
-        dl = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen, num_workers=cfg.num_workers,
+        sampler = None
+        if world > 1:                                                    # each process reads its own share of the epoch
+            from torch.utils.data.distributed import DistributedSampler
+            sampler = DistributedSampler(train_ds, world, rank, shuffle=True, seed=cfg.seed); sampler.set_epoch(epoch)
+        dl = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler,
+                        generator=gen if sampler is None else None, num_workers=cfg.num_workers,
                         drop_last=False, pin_memory=device.type == "cuda")
-        for x, y, _ in tqdm(dl, desc=f"epoch {epoch + 1}" + ("" if cfg.steps else f"/{cfg.epochs}"), disable=not progress, leave=False):
+        bar = tqdm(dl, desc=f"epoch {epoch + 1}" + ("" if cfg.steps else f"/{cfg.epochs}"), disable=not progress, leave=False)
+        for x, y, _ in bar:
             if cfg.skip_single and len(x) == 1: continue
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            loss = model.loss(x, y) if loss_fn is None else loss_fn(model(x), y)
-            if not torch.isfinite(loss): raise FloatingPointError(f"epoch {epoch + 1}: loss is {loss.item()}; lower the learning rate")
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            if cfg.channels_last and x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
+            with _autocast(device, cfg.precision):
+                loss = step_fn(x, y)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if cfg.grad_clip is not None:
+                scaler.unscale_(opt); torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            scaler.step(opt); scaler.update()
             if ema is not None:
                 with torch.no_grad():
                     for pe, p in zip(ema.parameters(), model.parameters()): pe.lerp_(p, 1 - cfg.ema)
                     for be, b in zip(ema.buffers(), model.buffers()): be.copy_(b)
-            losses.append(loss.item()); step += 1
+            l = loss.detach(); loss_bad |= ~torch.isfinite(l); loss_sum += l.double()   # no host sync per step
+            n_done += 1; n_img += len(x); step += 1
+            if n_done % cfg.check_every == 0:
+                check_health(model, scale, cfg, f"epoch {epoch + 1}, step {step}", bool(_all(loss_bad.int(), world, "max")), ckpt)
+                if progress: bar.set_postfix(loss=f"{loss_sum.item() / n_done:.4g}", img_s=f"{n_img / (time.perf_counter() - t0):.1f}")
             if limit and step >= limit: break
+        check_health(model, scale, cfg, f"epoch {epoch + 1}", bool(_all(loss_bad.int(), world, "max")), ckpt)
+        if n_done == 0: raise ValueError(f"epoch {epoch + 1} ran no optimiser step; nothing was written")
+        loss_sum = _all(loss_sum, world) / world                         # the mean over all processes' batches
         last = not more(epoch + 1)
-        row = dict(epoch=epoch + 1, lr=lr, loss=float(np.mean(losses)) if losses else math.nan, steps=len(losses),
-                   seconds=round(time.perf_counter() - t0, 3))
-        if val_ds is not None and ((epoch + 1) % cfg.eval_every == 0 or last):
+        secs = time.perf_counter() - t0
+        row = dict(epoch=epoch + 1, lr=lr, loss=loss_sum.item() / n_done, steps=n_done, seconds=round(secs, 3),
+                   images_per_s=round(world * n_img / secs, 2))
+        if changed_now: row["config_changed"] = changed_now; changed_now = None
+        if rank == 0 and val_ds is not None and ((epoch + 1) % cfg.eval_every == 0 or last):   # rank 0 validates, logs, writes
             judged = ema if ema is not None else model
             r = evaluate(judged, val_ds, device, cfg.threshold)
             row.update({f"val_{k}": r[k] for k in ("iou", "niou", "pd", "fa")})
-            if best is None or row["val_iou"] > best["val_iou"]:
-                best = dict(epoch=epoch + 1, val_iou=row["val_iou"], model={k: v.detach().cpu().clone() for k, v in judged.state_dict().items()})
+            if r["n_targets"] == 0 and not warned_empty:
+                warnings.warn("the validation split has no targets: IoU is undefined or 0, so the epoch with the fewest "
+                              "false alarms is kept as best; validate on images with targets", stacklevel=3)
+                warned_empty = True
+            if _select(row, best):
+                best = dict(epoch=epoch + 1, val_iou=row["val_iou"], val_fa=row["val_fa"],
+                            model={k: v.detach().cpu().clone() for k, v in judged.state_dict().items()})
         history.append(row)
-        if log: log(row)
-        if ckpt is not None and ((epoch + 1) % cfg.ckpt_every == 0 or last):
+        if log and rank == 0: log(row)
+        if rank == 0 and ckpt is not None and ((epoch + 1) % cfg.ckpt_every == 0 or last):
             save_checkpoint(ckpt, model=model.state_dict(), optimizer=opt.state_dict(), epoch=epoch, history=history,
-                            best=best, ema=None if ema is None else ema.state_dict(), config=asdict(cfg))
+                            best=best, ema=None if ema is None else ema.state_dict(), config=asdict(cfg),
+                            scaler=scaler.state_dict() if scaler.is_enabled() else None, config_changes=changes,
+                            weight_scale=scale, arch=type(model).__name__)
         epoch += 1
     return history
+
