@@ -10,16 +10,16 @@ at the bench size and, for the paper's configuration, at 256² on the meta devic
 
     OMP_NUM_THREADS=2 python benchmarks/bench_irstd_diff.py      # CPU: ~10 min training, ~6 min scoring on 2 cores
     python benchmarks/bench_irstd_diff.py --steps 200 --n 64     # a quick smoke run
-    python benchmarks/bench_irstd_diff.py --device cuda --size 256 --full --steps 20000 --out results/irstd_diff_gpu.json
+    python benchmarks/bench_irstd_diff.py --device cuda --size 256 --full --steps 20000 --record
 """
-import argparse, sys, tempfile, time
+import argparse, shutil, sys, tempfile, time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, report  # noqa: E402
+from common import add_output_args, report  # noqa: E402
 from irstd_nb.data import IRSTDDataset  # noqa: E402
 from irstd_nb.irstd_diff import IRSTDDiff, IRSTDDiffConfig  # noqa: E402
 from irstd_nb.synth import SynthConfig, write_dataset  # noqa: E402
@@ -48,7 +48,7 @@ def main(argv=None):
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--work", default=None, help="folder for data and the resumable checkpoint (default: a temp dir)")
-    p.add_argument("--out", default=None, help="JSON path (default results/irstd_diff_<device>.json)")
+    add_output_args(p)
     a = p.parse_args(argv)
     work = Path(a.work or tempfile.mkdtemp(prefix="bench_irstd_diff_"))
     data = work / f"syn{a.size}_{a.n}_{a.seed}"
@@ -81,11 +81,11 @@ def main(argv=None):
             paper[f"ddim{steps}"] = dict(per_image=c["per_image"], reduction=round(c["reduction"], 2))
         paper["ddpm100_original"] = c["per_image_original"]
     dev = "cuda" if str(a.device).startswith("cuda") else "cpu"
-    out = Path(a.out) if a.out else RESULTS / f"irstd_diff_{dev}.json"
-    report("irstd_diff", rows, dict(args=vars(a), model_config=asdict(mcfg), train_config=asdict(tcfg), train_seconds=round(train_s, 1),
+    report(f"irstd_diff_{dev}", rows, dict(args={k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}, model_config=asdict(mcfg), train_config=asdict(tcfg), train_seconds=round(train_s, 1),
                                     train_loss_first_last=[hist[0]["loss"], hist[-1]["loss"]], n_train=len(train), n_test=len(test),
                                     paper_config_macs_256=paper,
-                                    command="python benchmarks/bench_irstd_diff.py " + " ".join(argv if argv is not None else sys.argv[1:])), out)
+                                    command="python benchmarks/bench_irstd_diff.py " + " ".join(argv if argv is not None else sys.argv[1:])), a.out, a.record)
+    if a.work is None: shutil.rmtree(work, ignore_errors=True)        # the temporary data and checkpoint
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 from scipy import ndimage
-from common import best_time, report
+from common import add_output_args, best_time, report
 from irstd_nb.metrics import pd_fa_counts
 
 
@@ -46,7 +46,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000); ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=None, help="JSON file to write (default results/metrics_cpu.json)")
+    add_output_args(ap)
     a = ap.parse_args()
     torch.set_num_threads(1)
     P, G = make(a.n, a.size)
@@ -60,7 +60,7 @@ def main():
             dict(method="irstd_nb pd_fa_counts", seconds=round(t_ours, 3), images_per_s=round(a.n / t_ours))]
     print(f"Pd/Fa, {a.n} images of {a.size}x{a.size}: {got[0]} targets, {got[1]} matched, {got[2]} false-alarm pixels (both agree)")
     report("metrics_cpu", rows, dict(n=a.n, size=a.size, speedup=round(t_ref / t_ours, 1),
-                                     counts=dict(zip(("n_gt", "n_matched", "fa_pixels"), got))), out=a.out)
+                                     counts=dict(zip(("n_gt", "n_matched", "fa_pixels"), got))), out=a.out, record=a.record)
     print(f"speed-up: {t_ref / t_ours:.1f}x")
 
 

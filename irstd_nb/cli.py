@@ -46,6 +46,15 @@ def _synth(a) -> int:
     return 0
 
 def _predict(a) -> int:
+    if (a.method is None) == (a.model is None): raise DataError(None, "give exactly one of --method (a classical filter) or --model (a learned model)")
+    if a.model is not None:
+        if a.k is not None or a.r is not None: raise DataError(None, "--k and --r apply to --method only")
+        from irstd_nb.inference import load, predict_to_folder
+        _out_dir(a.out, "--out")
+        s = predict_to_folder(load(a.model, a.device), a.data, a.out, split=a.split, threshold=a.threshold, overlay=a.overlay,
+                              tile=a.tile, layout=a.layout, progress=not a.quiet)
+        print(f"wrote {s['n_images']} maps and {s['n_detections']} detections ({s['detections']}) to {a.out} in {s['seconds']:.1f} s")
+        return 0
     from irstd_nb.classical import predict_folder
     if a.k is not None and a.method != "tophat": raise DataError(None, "--k applies to --method tophat only")
     if a.r is not None and a.method != "maxmedian": raise DataError(None, "--r applies to --method maxmedian only")
@@ -103,11 +112,43 @@ def _train(a) -> int:
     if isinstance(s.get("test"), dict): print("test: " + ", ".join(f"{k} {v:.4g}" for k, v in s["test"].items()))
     return 0
 
+def _test(a) -> int:
+    from irstd_nb.core import write_json
+    from irstd_nb.inference import load, test_model
+    from irstd_nb.metrics import LEGACY, format_results
+    _out_file(a.json, "--json")
+    opts = dict(LEGACY[a.legacy]) if a.legacy else {}
+    r = test_model(load(a.model, a.device), a.data, split=a.split, threshold=a.threshold, layout=a.layout, tile=a.tile,
+                   progress=not a.quiet, **opts)
+    r = dict(r, model=str(a.model), data=str(a.data), split=a.split, legacy=a.legacy)
+    print(format_results(r), flush=True)
+    if a.json: write_json(a.json, r); print(f"wrote {a.json}")
+    return 0
+
+def _export(a) -> int:
+    from irstd_nb.export import export_onnx
+    from irstd_nb.inference import load
+    _out_file(a.onnx, "--onnx")
+    r = export_onnx(load(a.model), a.onnx, part=a.part, opset=a.opset)
+    diffs = ", ".join(f"{k}: {v:.2g}" for k, v in r.get("max_abs_diff", {}).items())
+    print(f"wrote {a.onnx} ({r['bytes'] / 1e6:.2f} MB, part {r['part']}, opset {r['opset']}); onnxruntime vs torch max |diff| {diffs}")
+    return 0
+
+def _import_weights(a) -> int:
+    from irstd_nb.import_weights import import_weights
+    from irstd_nb.inference import save_weights
+    _out_file(a.out, "--out")
+    m = import_weights(a.file, a.model)
+    save_weights(a.out, m, a.model, {}, extra_meta=dict(source=str(a.file), origin="the authors' checkpoint, names mapped"))
+    print(f"wrote {a.out}: {a.model} with {sum(p.numel() for p in m.parameters()):,} parameters from {a.file}")
+    return 0
+
 # %% ../nbs/05_cli.ipynb #66b84321
 def build_parser() -> argparse.ArgumentParser:
     "The `irstd-nb` argument parser with its subcommands."
-    p = argparse.ArgumentParser(prog="irstd-nb", description="Infrared small target detection workbook: "
-                                "synthetic data, classical baselines and field-standard metrics.")
+    p = argparse.ArgumentParser(prog="irstd-nb", description="Infrared small target detection workbook: synthetic data, "
+                                "dataset readers and field-standard metrics; classical baselines; learned detectors (SD2Net, "
+                                "STD2Net, IRSTD-Diff) to train, test, predict with and export.")
     p.add_argument("--version", action="version", version=f"irstd-nb {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -134,13 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("predict", help="run a detector on a dataset split or a folder of images",
                        description="Write one 8-bit PNG probability map per image, named as the image and at its size.")
-    q.add_argument("--method", required=True, choices=["tophat", "maxmedian"], help="detector: white top-hat or Max-Median")
+    q.add_argument("--method", default=None, choices=["tophat", "maxmedian"], help="a classical detector: white top-hat or Max-Median")
+    q.add_argument("--model", default=None, help="a learned model: a run folder, a .safetensors file or a shipped model name")
     q.add_argument("--data", required=True, type=Path, help="a dataset root of any supported layout, a folder of images, or one image")
     q.add_argument("--split", default="test", help="split to predict when --data is a dataset root (default test)")
     q.add_argument("--out", required=True, type=Path, help="output folder for the PNG maps")
     q.add_argument("--layout", default=None, choices=["sirst", "basicirstd", "dnanet", "mshnet", "folders"], help="dataset layout (default: detected)")
     q.add_argument("--k", type=int, default=None, help="top-hat window side in px, odd (default 9)")
     q.add_argument("--r", type=int, default=None, help="Max-Median half-length r of the 2r+1 px line windows (default 4)")
+    q.add_argument("--threshold", type=float, default=0.5, help="--model: probability threshold of the detections (default 0.5)")
+    q.add_argument("--overlay", action="store_true", help="--model: also write overlays/<name>.png with detections drawn")
+    q.add_argument("--tile", type=int, default=None, help="--model: tile side for large images (default: whole images up to 2048², else 1024)")
+    q.add_argument("--device", default=None, help="--model: cpu, cuda or cuda:N (default: CUDA when available)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=_predict)
 
@@ -177,6 +223,37 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-test", action="store_true", help="do not score the test split at the end")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_train)
+
+    v = sub.add_parser("test", help="score a trained model on a dataset split at native resolution",
+                       description="Load a model (run folder, .safetensors file or shipped name) and score it directly on a split: "
+                                   "IoU, nIoU, Pd, Fa, precision, recall, F1 (no PNG round trip).")
+    v.add_argument("model", help="a run folder, a .safetensors file or a shipped model name")
+    v.add_argument("--data", required=True, help="a dataset root of any supported layout")
+    v.add_argument("--split", default="test", help="split to score (default test)")
+    v.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
+    v.add_argument("--layout", default=None, choices=["sirst", "basicirstd", "dnanet", "mshnet", "folders"], help="dataset layout (default: detected)")
+    v.add_argument("--legacy", default=None, choices=["basicirstd", "dnanet", "sd2net", "dtum"], help="reproduce a published code's scoring conventions")
+    v.add_argument("--tile", type=int, default=None, help="tile side for large images (default: whole images up to 2048²)")
+    v.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when available)")
+    v.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results to this JSON file")
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.set_defaults(func=_test)
+
+    x = sub.add_parser("export", help="export a model to ONNX, checked against onnxruntime",
+                       description="Export SD2Net or STD2Net (any height and width) or IRSTD-Diff's encoder or one noise step "
+                                   "to ONNX, then compare onnxruntime with PyTorch on random inputs of two sizes.")
+    x.add_argument("model", help="a run folder, a .safetensors file or a shipped model name")
+    x.add_argument("--onnx", required=True, type=Path, metavar="FILE", help="the ONNX file to write")
+    x.add_argument("--part", default="model", choices=["model", "encoder", "step"], help="what to export: the model, or IRSTD-Diff's encoder or one step")
+    x.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    x.set_defaults(func=_export)
+
+    w = sub.add_parser("import-weights", help="convert the authors' SD2Net/STD2Net checkpoint into our weights",
+                       description="Read the original checkpoint safely (weights only), map its names onto ours and write a .safetensors file.")
+    w.add_argument("model", choices=["sd2net", "std2net"], help="the model the checkpoint holds")
+    w.add_argument("file", type=Path, help="the authors' checkpoint, e.g. SDecNet.pth.tar")
+    w.add_argument("--out", required=True, type=Path, help="the .safetensors file to write")
+    w.set_defaults(func=_import_weights)
 
     i = sub.add_parser("info", help="parameters and multiply-accumulates of a model",
                        description="Build a model of the registry and print its parameters (per part) and its "

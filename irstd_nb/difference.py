@@ -9,10 +9,12 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 # %% auto #0
-__all__ = ['OFFSETS', 'bdm', 'centre_difference_kernels', 'local_contrast', 'spatial_difference_bases', 'SD2M',
-           'haar_detail_kernels', 'SD3M', 'TD2M']
+__all__ = ['OFFSETS', 'bdm', 'centre_difference_kernels', 'local_contrast', 'spatial_difference_bases', 'LinearBases',
+           'BasisStats', 'BasisFilter', 'linear_bdm', 'shift_bases', 'SD2M', 'haar_detail_kernels', 'haar_bases',
+           'SD3M', 'temporal_bases', 'TD2M']
 
 # %% ../nbs/11_difference_modules.ipynb #877ea68b
 def bdm(origin: torch.Tensor, bases: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -49,14 +51,113 @@ def spatial_difference_bases(z: torch.Tensor, kernels: torch.Tensor, dilations=(
         maps.append(F.conv2d(z, kernels, padding=d, dilation=d, groups=G).view(B, G, 8, H, W))
     return torch.cat(maps, 2)
 
+# %% ../nbs/11_difference_modules.ipynb #5a64ce9f
+class LinearBases:
+    "K bases linear in a source s: D_k s = Σ_v W[k][v] · views[v](s), each view a same-shape slice (a shift S_v) of s."
+    def __init__(self, W, views):
+        self.W, self.views = [[float(w) for w in row] for row in W], list(views)
+        self.taps_of = [[(v, w) for v, w in enumerate(row) if w != 0] for row in self.W]
+
+    def __len__(self): return len(self.W)
+
+    def basis(self, s: torch.Tensor, k: int, out: torch.Tensor) -> torch.Tensor:
+        "Write D_k s into `out` (no allocation)."
+        (v0, w0), rest = self.taps_of[k][0], self.taps_of[k][1:]
+        if w0 == 1 and rest: (v1, w1), rest = rest[0], rest[1:]; torch.add(self.views[v0](s), self.views[v1](s), alpha=w1, out=out)
+        else: torch.mul(self.views[v0](s), w0, out=out)
+        for v, w in rest: out.add_(self.views[v](s), alpha=w)
+        return out
+
+    def taps(self, c: torch.Tensor) -> torch.Tensor:
+        "The filter Σ_k c_k D_k as one tap per view: e = Wᵀc, (…, K) → (…, V)."
+        return c @ c.new_tensor(self.W)
+
+def _col(x): return x[..., None, None]
+def _dot(a, b, buf): return torch.mul(a, b, out=buf).sum((-2, -1))     # ⟨a, b⟩ over the last two axes
+
+# %% ../nbs/11_difference_modules.ipynb #6e1ec150
+class BasisStats(torch.autograd.Function):
+    "(s, T) → a_k = ⟨T, D_k s⟩ and n_k = ‖D_k s‖², each B×G×K; no basis is stored, backward recomputes them."
+    @staticmethod
+    def forward(ctx, s, T, bases):
+        P, buf, a, n = torch.empty_like(T), torch.empty_like(T), [], []
+        for k in range(len(bases)):
+            bases.basis(s, k, P)
+            a.append(_dot(T, P, buf)); n.append(torch.linalg.vector_norm(P, dim=(-2, -1)) ** 2)
+        ctx.save_for_backward(s, T); ctx.bases = bases
+        return torch.stack(a, -1), torch.stack(n, -1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, ga, gn):
+        s, T = ctx.saved_tensors; bases = ctx.bases
+        gs, P, e = torch.zeros_like(s), torch.empty_like(T), bases.taps(ga)
+        gT = torch.zeros_like(T) if ctx.needs_input_grad[1] else None
+        for v, view in enumerate(bases.views): view(gs).addcmul_(_col(e[..., v]), T)        # Σ_k ga_k D_kᵀ T
+        for k in range(len(bases)):                                  # one recomputed basis serves both remaining terms:
+            bases.basis(s, k, P)
+            if gT is not None: gT.addcmul_(P, _col(ga[..., k]))                              # Σ_k ga_k D_k s
+            for v, w in bases.taps_of[k]: bases.views[v](gs).addcmul_(P, _col(2 * w * gn[..., k]))   # Σ_k 2 gn_k D_kᵀ D_k s
+        return gs, gT, None
+
+class BasisFilter(torch.autograd.Function):
+    "(s, c) → Y = Σ_k c_k D_k s, a filter of s with data-dependent taps; backward: ⟨G, D_k s⟩ and Σ_v e_v S_vᵀ G."
+    @staticmethod
+    def forward(ctx, s, c, bases):
+        P, Y = torch.empty_like(bases.views[0](s)), None
+        for k in range(len(bases)):
+            bases.basis(s, k, P)
+            if Y is None: Y = P * _col(c[..., k])
+            else: Y.addcmul_(P, _col(c[..., k]))
+        if ctx is not None: ctx.save_for_backward(s, c); ctx.bases = bases
+        return Y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, G):
+        s, c = ctx.saved_tensors; bases = ctx.bases
+        gc = None
+        if ctx.needs_input_grad[1]:
+            P, buf = torch.empty_like(G), torch.empty_like(G)
+            gc = torch.stack([_dot(G, bases.basis(s, k, P), buf) for k in range(len(bases))], -1)
+        gs, e = torch.zeros_like(s), bases.taps(c)
+        for v, view in enumerate(bases.views): view(gs).addcmul_(_col(e[..., v]), G)
+        return gs, gc, None
+
+def linear_bdm(origin: torch.Tensor, s: torch.Tensor, bases: LinearBases, extra: torch.Tensor | None = None,
+               eps: float = 1e-12) -> torch.Tensor:
+    """`bdm` of `origin` (B×G×h×w) on the bases D_k s, plus optionally one `extra` basis map B×G×h×w placed first,
+    without materialising the bases. Same result as `bdm(origin, stack([extra, D_1 s, …]))`."""
+    dt = torch.promote_types(origin.dtype, torch.float32)
+    T, s = origin.to(dt), s.to(dt)
+    a, n = BasisStats.apply(s, T, bases)
+    if extra is not None:
+        extra = extra.to(dt)
+        a = torch.cat([(T * extra).sum((-2, -1))[..., None], a], -1)
+        n = torch.cat([(extra * extra).sum((-2, -1))[..., None], n], -1)
+    c = a / n.clamp_min(eps * eps)                             # s_k b̂_k = ⟨T, b_k⟩ / max(‖b_k‖, ε)² · b_k
+    Y = BasisFilter.apply(s, c[..., -len(bases):], bases)
+    if extra is not None: Y = Y + _col(c[..., 0]) * extra
+    return Y.to(origin.dtype)
+
+def shift_bases(H: int, W: int, dilations=(1, 3)) -> tuple[LinearBases, int]:
+    """SD2M's centre differences of an H×W map zero-padded by r = max(dilations): view 0 is the centre,
+    view 1+k the neighbour v_k = d·o (order: dilations, then `OFFSETS`). Returns the bases and r."""
+    r = max(dilations)
+    offs = [(d * dy, d * dx) for d in dilations for dy, dx in OFFSETS]
+    views = [lambda s, dy=dy, dx=dx: s[..., r + dy: r + dy + H, r + dx: r + dx + W] for dy, dx in [(0, 0)] + offs]
+    return LinearBases([[1.0] + [-1.0 if j == k else 0.0 for j in range(len(offs))] for k in range(len(offs))], views), r
+
 # %% ../nbs/11_difference_modules.ipynb #fa0e2712
 class SD2M(nn.Module):
     "Spatial difference decomposition module: B×C×H×W → B×C×H×W."
-    def __init__(self, channels: int, ratio: int, dilations=(1, 3), trans_conv: bool = True, mode: str = "bdm"):
+    def __init__(self, channels: int, ratio: int, dilations=(1, 3), trans_conv: bool = True, mode: str = "bdm",
+                 bdm_impl: str = "fast"):
         super().__init__()
         if mode not in ("bdm", "mean"): raise ValueError("mode must be 'bdm' or 'mean'")
+        if bdm_impl not in ("fast", "reference"): raise ValueError("bdm_impl must be 'fast' or 'reference'")
         G = max(channels // ratio, 1)
-        self.dilations, self.mode = tuple(dilations), mode
+        self.dilations, self.mode, self.bdm_impl = tuple(dilations), mode, bdm_impl
         self.down = nn.Sequential(nn.Conv2d(channels, G, 1), nn.BatchNorm2d(G))
         self.origin = nn.Conv2d(G, G, 1, bias=not trans_conv)
         self.trans = nn.Conv2d(G, G, 1) if trans_conv else nn.Identity()
@@ -66,9 +167,15 @@ class SD2M(nn.Module):
     def forward(self, x):
         z = self.down(x)
         B, G, H, W = z.shape
-        P = spatial_difference_bases(z, self.kernels.to(z.dtype), self.dilations)   # B×G×K×H×W
-        if self.mode == "mean": Y = P[:, :, 1:].mean(2)                            # fixed equal weights
-        else: Y = bdm(self.trans(self.origin(z)).flatten(2), P.flatten(3)).view(B, G, H, W)
+        if self.bdm_impl == "reference":
+            P = spatial_difference_bases(z, self.kernels.to(z.dtype), self.dilations)   # B×G×K×H×W
+            if self.mode == "mean": Y = P[:, :, 1:].mean(2)                            # fixed equal weights
+            else: Y = bdm(self.trans(self.origin(z)).flatten(2), P.flatten(3)).view(B, G, H, W)
+        else:                                                                          # same function, no basis tensor
+            bases, r = shift_bases(H, W, self.dilations)
+            zp = F.pad(z, (r, r, r, r))
+            if self.mode == "mean": Y = BasisFilter.apply(zp, zp.new_full((B, G, len(bases)), 1 / len(bases)), bases)
+            else: Y = linear_bdm(self.trans(self.origin(z)), zp, bases, extra=local_contrast(z))
         return self.out(Y)
 
 # %% ../nbs/11_difference_modules.ipynb #f5fac22f
@@ -76,30 +183,47 @@ def haar_detail_kernels() -> torch.Tensor:
     "The 2×2 Haar detail filters h1 (left − right), h2 (top − bottom), h3 (diagonal), unnormalised: 3×1×2×2."
     return torch.tensor([[[1., -1.], [1., -1.]], [[1., 1.], [-1., -1.]], [[1., -1.], [-1., 1.]]])[:, None]
 
+def haar_bases(h: int, w: int) -> LinearBases:
+    "h1, h2, h3 as combinations of the four polyphase components a, b, c, d (x[..., i::2, j::2], cropped to h×w)."
+    views = [lambda s, i=i, j=j: s[..., i:2 * h:2, j:2 * w:2] for i in (0, 1) for j in (0, 1)]
+    return LinearBases(haar_detail_kernels().flatten(1).tolist(), views)
+
 class SD3M(nn.Module):
     "Spatial difference decomposition downsampler: B×C×H×W → B×C×⌊H/2⌋×⌊W/2⌋."
-    def __init__(self, channels: int, trans_conv: bool = True):
+    def __init__(self, channels: int, trans_conv: bool = True, bdm_impl: str = "fast"):
         super().__init__()
+        if bdm_impl not in ("fast", "reference"): raise ValueError("bdm_impl must be 'fast' or 'reference'")
+        self.bdm_impl = bdm_impl
         self.origin = nn.Conv2d(channels, channels, 1, bias=not trans_conv)
         self.trans = nn.Conv2d(channels, channels, 1) if trans_conv else nn.Identity()
         self.register_buffer("kernels", haar_detail_kernels().repeat(channels, 1, 1, 1), persistent=False)
 
     def forward(self, x):
-        B, C = x.shape[:2]
+        B, C, H, W = x.shape
+        T = self.trans(self.origin(F.avg_pool2d(x, 2)))
+        if self.bdm_impl == "fast": return linear_bdm(T, x, haar_bases(H // 2, W // 2), extra=F.max_pool2d(x, 2))
         E = F.conv2d(x, self.kernels.to(x.dtype), stride=2, groups=C)             # B×3C×h×w, channel-major
         h, w = E.shape[-2:]
         P = torch.cat([F.max_pool2d(x, 2)[:, :, None], E.view(B, C, 3, h, w)], 2)  # B×C×4×h×w
-        T = self.trans(self.origin(F.avg_pool2d(x, 2)))
         return bdm(T.flatten(2), P.flatten(3)).view(B, C, h, w)
 
 # %% ../nbs/11_difference_modules.ipynb #14f3c39a
+def temporal_bases(frames: int, variant: str = "B") -> LinearBases:
+    "TD2M's bases on features B×C×T×H×W: F_{T−1} − F_t for t < T−1, and (variant B) F_{T−1} − mean_{t<T−1} F_t."
+    views = [lambda s, t=t: s[:, :, t] for t in range(frames)]
+    W = [[1.0 if v == frames - 1 else -1.0 if v == k else 0.0 for v in range(frames)] for k in range(frames - 1)]
+    if variant == "B": W.append([1.0 if v == frames - 1 else -1 / (frames - 1) for v in range(frames)])
+    return LinearBases(W, views)
+
 class TD2M(nn.Module):
     "Temporal difference decomposition: features B×C×T×H×W → logits B×out×H×W for the last frame."
-    def __init__(self, channels: int = 32, frames: int = 5, variant: str = "B", out_channels: int = 1, code_bn3d: bool = False):
+    def __init__(self, channels: int = 32, frames: int = 5, variant: str = "B", out_channels: int = 1, code_bn3d: bool = False,
+                 bdm_impl: str = "fast"):
         super().__init__()
         if variant not in ("A", "B"): raise ValueError("variant must be 'A' or 'B'")
         if frames < 2: raise ValueError("TD2M needs at least 2 frames")
-        C, self.variant, self.frames = channels, variant, frames
+        if bdm_impl not in ("fast", "reference"): raise ValueError("bdm_impl must be 'fast' or 'reference'")
+        C, self.variant, self.frames, self.bdm_impl = channels, variant, frames, bdm_impl
         if variant == "B":
             self.origin = nn.Sequential(nn.Conv2d(C * frames, C, 1), nn.BatchNorm2d(C), nn.Conv2d(C, C, 1))
             self.loc = nn.Sequential(nn.Conv2d(C, C, 1), nn.Conv2d(C, C, 1))
@@ -113,8 +237,10 @@ class TD2M(nn.Module):
         B, C, T, H, W = feats.shape
         if T != self.frames: raise ValueError(f"TD2M was built for {self.frames} frames, got {T}")
         cur, prev = feats[:, :, -1], feats[:, :, :-1]
-        P = cur[:, :, None] - prev                                          # B×C×(T−1)×H×W
-        if self.variant == "B": P = torch.cat([P, (cur - prev.mean(2))[:, :, None]], 2)
         Tor = self.origin(feats.reshape(B, C * T, H, W))
-        Y = bdm(Tor.flatten(2), P.flatten(3)).view(B, C, H, W)
+        if self.bdm_impl == "fast": Y = linear_bdm(Tor, feats, temporal_bases(T, self.variant))
+        else:
+            P = cur[:, :, None] - prev                                      # B×C×(T−1)×H×W
+            if self.variant == "B": P = torch.cat([P, (cur - prev.mean(2))[:, :, None]], 2)
+            Y = bdm(Tor.flatten(2), P.flatten(3)).view(B, C, H, W)
         return self.out(Y + self.loc(cur)) if self.variant == "B" else self.out(torch.cat([Y, cur], 1))

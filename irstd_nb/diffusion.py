@@ -1,4 +1,4 @@
-"""The DDPM forward process, its closed form and posterior, the ε-parameterisation and L_simple, linear and cosine schedules, ancestral sampling with both variance choices, and DDIM — every formula checked numerically, then a toy model of tiny masks trained on the CPU.
+"""The DDPM forward process, its closed form and posterior, the ELBO, the ε-parameterisation and L_simple, linear and cosine schedules, ancestral sampling with both variance choices, and DDIM — every formula checked numerically, then a toy model trained on the CPU and the ideal denoiser of small mask sets.
 
 Docs: https://github.com/irstd-nb/irstd_nb/ddpm.html.md"""
 

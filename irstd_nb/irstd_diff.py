@@ -69,18 +69,18 @@ class IPOF(nn.Module):
     def __init__(self, C: int):
         super().__init__()
         Ci = C // 2
-        self.ch_d, self.ch_e, self.ch_doda = _pw2(C, Ci, Ci), _pw2(C, Ci, 1), DODA(Ci)
+        self.ch_d, self.ch_e, self.doda = _pw2(C, Ci, Ci), _pw2(C, Ci, 1), DODA(Ci)      # one DODA, both branches
         self.ch_up = nn.Sequential(nn.Conv2d(Ci, Ci // 4, 1), nn.LayerNorm([Ci // 4, 1, 1]), nn.ReLU(inplace=True),
                                    nn.Conv2d(Ci // 4, C, 1), nn.LayerNorm([C, 1, 1]))
-        self.sp_e, self.sp_d, self.sp_doda = _pw2(C, Ci, Ci), _pw2(C, Ci, Ci), DODA(Ci)
+        self.sp_e, self.sp_d = _pw2(C, Ci, Ci), _pw2(C, Ci, Ci)
         self.out = nn.Sequential(nn.Conv2d(C, 2 * C, 3, padding=1), nn.BatchNorm2d(2 * C), nn.ReLU(inplace=True))
 
     def forward(self, E, D):
         B, C, H, W = D.shape
         e = self.ch_e(E).flatten(2).softmax(-1)                               # B×1×HW
         c = (self.ch_d(D).flatten(2) @ e.transpose(1, 2))[..., None]         # B×Ci×1×1
-        o_c = D * torch.sigmoid(self.ch_up(self.ch_doda(c)))
-        g = self.sp_doda(self.sp_e(E).mean((2, 3), keepdim=True)).flatten(1).softmax(-1)[:, None]   # B×1×Ci
+        o_c = D * torch.sigmoid(self.ch_up(self.doda(c)))
+        g = self.doda(self.sp_e(E).mean((2, 3), keepdim=True)).flatten(1).softmax(-1)[:, None]   # B×1×Ci
         s = (g @ self.sp_d(D).flatten(2)).view(B, 1, H, W)
         o_s = E * torch.sigmoid(F.layer_norm(s, s.shape[1:]))
         return self.out(o_c + o_s)

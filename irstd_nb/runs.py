@@ -161,11 +161,12 @@ def provenance(device=None) -> dict:
 CSV_FIELDS = ["epoch", "lr", "loss", "steps", "seconds", "images_per_s", "val_iou", "val_niou", "val_pd", "val_fa"]
 
 def read_metrics(run) -> list[dict]:
-    "The rows of a run's `metrics.csv` (numbers parsed; an empty cell is None)."
+    "The rows of a run's `metrics.csv` (epoch and steps as int, the rest as float; an empty cell is None)."
     p = Path(run) / "metrics.csv"
     if not p.is_file(): return []
     with open(p, newline="") as f:
-        return [{k: (float(v) if v not in ("", None) else None) for k, v in r.items()} for r in csv.DictReader(f)]
+        num = lambda k, v: None if v in ("", None) else int(float(v)) if k in ("epoch", "steps") else float(v)
+        return [{k: num(k, v) for k, v in r.items()} for r in csv.DictReader(f)]
 
 def log_row(run: Path, row: dict, writer=None) -> None:
     "Append an epoch's row to `metrics.csv` (atomically, replacing rows from that epoch on) and to TensorBoard."

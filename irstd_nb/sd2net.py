@@ -75,13 +75,20 @@ class UpBlock(nn.Module):
         return self.conv(torch.cat([c, torch.sigmoid(self.gate(c)) * d], 1))
 
 class Head(nn.Module):
-    "Grouped 7×7 conv to C/4 channels, concatenated with the input, 1×1 conv to `cout` (no biases)."
-    def __init__(self, cin: int, cout: int):
+    """Grouped 7×7 conv to C/4 channels, concatenated with the input, 1×1 conv to `cout` (no biases).
+    `dense=True` runs the grouped conv as one dense conv with a block-diagonal kernel: the same function and parameters."""
+    def __init__(self, cin: int, cout: int, dense: bool = False):
         super().__init__()
+        self.dense = dense
         self.dw = nn.Conv2d(cin, cin // 4, 7, padding=3, groups=cin // 4, bias=False)
         self.mix = nn.Conv2d(cin // 4 + cin, cout, 1, bias=False)
 
-    def forward(self, x): return self.mix(torch.cat([self.dw(x), x], 1))
+    def forward(self, x):
+        if self.dense:                                   # (C/4)×4×7×7 → block-diagonal (C/4)×C×7×7
+            w = self.dw.weight
+            h = F.conv2d(x, torch.block_diag(*w.flatten(1).unbind(0)).view(w.shape[0], -1, *w.shape[2:]), padding=3)
+        else: h = self.dw(x)
+        return self.mix(torch.cat([h, x], 1))
 
 # %% ../nbs/12_sd2net.ipynb #8a244626
 @dataclass
@@ -99,6 +106,7 @@ class SD2NetConfig:
     head: str = "head"                    # 'head' (grouped 7×7 + 1×1) or 'conv' (RSU7(C0,mid,C0) + 1×1)
     top_dilation: int = 1                 # RSU7 innermost dilation (U²-Net: 2)
     sd2m_mode: str = "bdm"                # 'bdm', or 'mean': fixed equal weights (ablation)
+    bdm_impl: str = "fast"                # 'fast' (no basis tensor, dense Head) or 'reference' (the authors' computation)
 
     @classmethod
     def three_level(cls, **kw):
@@ -112,15 +120,16 @@ class SD2Net(nn.Module):
         cfg = replace(cfg or SD2NetConfig(), **options)
         if len(cfg.ratios) != len(cfg.channels): raise ValueError("ratios and channels must have the same length")
         if cfg.head not in ("head", "conv"): raise ValueError("head must be 'head' or 'conv'")
+        if cfg.bdm_impl not in ("fast", "reference"): raise ValueError("bdm_impl must be 'fast' or 'reference'")
         self.cfg, C, S = cfg, cfg.channels, len(cfg.channels)
         self.stem = RSU7(cfg.in_channels, cfg.rsu_mid, C[0], cfg.top_dilation)
         widths = list(C) + [C[-1]]                                        # encoder levels, then the bottleneck
-        self.down = nn.ModuleList([nn.Sequential(SD3M(widths[i], cfg.trans_conv), ResBlock(widths[i], widths[i + 1]))
+        self.down = nn.ModuleList([nn.Sequential(SD3M(widths[i], cfg.trans_conv, cfg.bdm_impl), ResBlock(widths[i], widths[i + 1]))
                                    for i in range(S)])
-        self.skips = nn.ModuleList([SD2M(C[i], cfg.ratios[i], cfg.dilations, cfg.trans_conv, cfg.sd2m_mode) for i in range(S)])
+        self.skips = nn.ModuleList([SD2M(C[i], cfg.ratios[i], cfg.dilations, cfg.trans_conv, cfg.sd2m_mode, cfg.bdm_impl) for i in range(S)])
         self.up = nn.ModuleList([UpBlock(C[i], C[i - 1] if i else C[0], cfg.skip_add) for i in range(S)])
         if cfg.head == "head":
-            self.out = nn.Sequential(RSU7(C[0], cfg.rsu_mid, cfg.head_channels, cfg.top_dilation), Head(cfg.head_channels, cfg.out_channels))
+            self.out = nn.Sequential(RSU7(C[0], cfg.rsu_mid, cfg.head_channels, cfg.top_dilation), Head(cfg.head_channels, cfg.out_channels, cfg.bdm_impl == "fast"))
         else:
             self.out = nn.Sequential(RSU7(C[0], cfg.rsu_mid, C[0], cfg.top_dilation), nn.Conv2d(C[0], cfg.out_channels, 1))
 

@@ -23,6 +23,7 @@ class STD2NetConfig:
     mid: int = 32                          # backbone output channels = TD2M width
     variant: str = "B"                     # TD2M variant: 'B' (canonical) or 'A' (older)
     code_bn3d: bool = False                # keep the authors' unused BatchNorm3d (parameter count parity)
+    bdm_impl: str = "fast"                 # 'fast' or 'reference', for TD2M and the backbone (overrides backbone.bdm_impl)
     backbone: SD2NetConfig = field(default_factory=SD2NetConfig)
 
 class STD2Net(nn.Module):
@@ -31,8 +32,8 @@ class STD2Net(nn.Module):
         super().__init__()
         cfg = replace(cfg or STD2NetConfig(), **options)
         self.cfg = cfg
-        self.backbone = SD2Net(replace(cfg.backbone, in_channels=1, out_channels=cfg.mid))
-        self.td2m = TD2M(cfg.mid, cfg.frames, cfg.variant, 1, cfg.code_bn3d)
+        self.backbone = SD2Net(replace(cfg.backbone, in_channels=1, out_channels=cfg.mid, bdm_impl=cfg.bdm_impl))
+        self.td2m = TD2M(cfg.mid, cfg.frames, cfg.variant, 1, cfg.code_bn3d, cfg.bdm_impl)
 
     def forward(self, x):
         if x.ndim != 5 or x.shape[1] != 1 or x.shape[2] != self.cfg.frames:

@@ -1,4 +1,4 @@
-"The benchmark scripts run (tiny sizes) and write their JSON; their speed numbers are not asserted here."
+"The benchmark scripts run (tiny sizes) and write their JSON where they should; their speed numbers are not asserted here."
 import json, subprocess, sys
 from conftest import REPO
 
@@ -21,8 +21,32 @@ def test_bench_synth_smoke(tmp_path):
 
 
 def test_bench_models_smoke(tmp_path):
-    r = run("bench_models.py", "--size", 32, "--batch", 2, "--repeat", 1, "--warmup", 0, "--out", tmp_path / "b.json")
+    r = run("bench_models.py", "--size", 32, "--train-batch", 2, "--fwd-batch", 1, "--rounds", 2, "--warmup", 0, "--no-memory",
+            "--out", tmp_path / "b.json")
     assert r.returncode == 0, r.stderr
-    rows = json.loads((tmp_path / "b.json").read_text())["rows"]
-    assert [(x["model"], x["mode"]) for x in rows] == [("sd2net", "fwd"), ("sd2net", "fwd+bwd"), ("std2net", "fwd"), ("std2net", "fwd+bwd")]
-    assert all(x["samples_per_s"] > 0 and x["note"] == "" for x in rows)
+    res = json.loads((tmp_path / "b.json").read_text())
+    variants = ["reference", "fast", "fast+cl+bf16", "no-bdm"]
+    assert [(x["model"], x["pass"], x["variant"]) for x in res["rows"]] == \
+        [(m, p, v) for m in ("sd2net", "std2net") for p in ("train", "fwd") for v in variants]
+    assert all(x["samples_per_s"] > 0 and x["speedup_min"] <= x["speedup"] <= x["speedup_max"] for x in res["rows"])
+    assert all(x["speedup"] == 1.0 for x in res["rows"] if x["variant"] == "reference")
+    assert res["variants"]["fast+cl+bf16"] == dict(bdm_impl="fast", channels_last=True, precision="bf16", compile=False)
+
+
+def test_bench_models_peak_memory_fresh_process():
+    "The per-variant memory probe runs alone in a new process and reports a positive peak."
+    r = run("bench_models.py", "--_peak", "sd2net", "fast", "train", 2, "--size", 64)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["peak_mb"] > 0
+
+
+def test_default_output_is_git_ignored():
+    "Without --record a benchmark writes to results/local/, which git ignores: the tracked results are untouched."
+    def status(): return subprocess.run(["git", "status", "--porcelain", "--", "benchmarks/results"], capture_output=True, text=True, cwd=REPO).stdout
+    before = status()
+    r = run("bench_synth.py", "--n", 2, "--size", 32)
+    assert r.returncode == 0, r.stderr
+    out = REPO / "benchmarks" / "results" / "local" / "synth_cpu.json"
+    assert out.exists() and json.loads(out.read_text())["rows"]
+    assert subprocess.run(["git", "check-ignore", "-q", str(out)], cwd=REPO).returncode == 0
+    assert status() == before

@@ -47,3 +47,5 @@ def test_irstd_diff_param_counts_from_spec():
         liw = count_params(create("irstd_diff").ce.liw)
     assert [round(p[k] / 1e6, 2) for k in ("total",)] + [round(p["by_part"][k] / 1e6, 2) for k in ("unet", "ce")] == [39.56, 29.73, 9.83]
     assert round(p1["total"] / 1e6, 2) == 30.01 and liw["total"] == 145_800
+    # the authors' code builds 39,559,317; ours leaves out their untrained eval-time BatchNorm2d(1) (2 parameters)
+    assert p["total"] == 39_559_317 - 2

@@ -1,0 +1,100 @@
+"The research loop end to end from the command line: train → test → predict → export, on synthetic data and on SIRST v1."
+import csv, json
+from pathlib import Path
+import numpy as np
+import pytest
+from test_cli import irstd
+from test_safety import one_error_line
+
+TINY = ["--set", "epochs=2", "--set", "crop=32", "--set", "batch_size=4", "--set", "eval_every=1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def syn(tmp_path_factory):
+    out = tmp_path_factory.mktemp("loop") / "syn"
+    irstd("synth", "--out", out, "--n", 16, "--size", 48, "--seed", 5, "--quiet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def run(syn, tmp_path_factory):
+    out = tmp_path_factory.mktemp("loop") / "run"
+    r = irstd("train", "sd2net", "--data", syn, "--out", out, *TINY)
+    assert "trained sd2net for 2 epochs" in r.stdout
+    return out
+
+
+def test_train_writes_the_run_folder(run, syn):
+    for f in ["config.json", "metrics.csv", "curves.png", "last.pt", "best.safetensors", "test.json", "splits/train.txt", "splits/val.txt"]:
+        assert (run / f).is_file(), f
+    conf = json.loads((run / "config.json").read_text())
+    assert conf["train"]["epochs"] == 2 and conf["train"]["crop"] == 32 and conf["model"] == "sd2net"
+    assert conf["provenance"]["torch"] and conf["fingerprint"]
+    rows = list(csv.DictReader(open(run / "metrics.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2"] and all(r["val_iou"] != "" for r in rows)
+    val = set((run / "splits/val.txt").read_text().split())
+    test = set(next((syn / "img_idx").glob("test_*.txt")).read_text().split())
+    train = set((run / "splits/train.txt").read_text().split())
+    assert val and not (val & test) and not (val & train) and not (train & test)
+
+
+def test_test_matches_the_runs_own_test_json(run, syn, tmp_path):
+    r = irstd("test", run, "--data", syn, "--json", tmp_path / "t.json", "--quiet")
+    got, stored = json.loads((tmp_path / "t.json").read_text()), json.loads((run / "test.json").read_text())
+    for k in ("iou", "pd", "fa", "n_images", "n_targets"):
+        assert got[k] == pytest.approx(stored[k], rel=1e-6, abs=1e-9), k
+    assert "IoU (%)" in r.stdout
+
+
+def test_predict_and_eval_agree_with_test(run, syn, tmp_path):
+    irstd("predict", "--model", run / "best.safetensors", "--data", syn, "--split", "test", "--out", tmp_path / "pred", "--overlay", "--quiet")
+    names = next((syn / "img_idx").glob("test_*.txt")).read_text().split()
+    assert sorted(p.stem for p in (tmp_path / "pred").glob("*.png")) == sorted(names)
+    assert len(list((tmp_path / "pred" / "overlays").glob("*.png"))) == len(names)
+    head = (tmp_path / "pred" / "detections.csv").read_text().splitlines()[0]
+    assert head.split(",")[:2] == ["image", "target"]
+    irstd("eval", "--pred", tmp_path / "pred", "--gt", syn, "--split", "test", "--json", tmp_path / "e.json", "--quiet")
+    e, t = json.loads((tmp_path / "e.json").read_text()), json.loads((run / "test.json").read_text())
+    assert e["n_images"] == t["n_images"] and e["n_targets"] == t["n_targets"]
+    assert abs(e["iou"] - t["iou"]) < 0.02                          # 8-bit PNG round trip versus direct scoring
+
+
+def test_export_onnx(run, tmp_path):
+    pytest.importorskip("onnxruntime")
+    r = irstd("export", run, "--onnx", tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size > 100_000 and "max |diff|" in r.stdout
+
+
+def test_resume_and_bad_runs(run, syn, tmp_path):
+    assert "already holds a run" in one_error_line(irstd("train", "sd2net", "--data", syn, "--out", run, *TINY, check=False), "train")
+    assert "unknown key 'epoch'" in one_error_line(
+        irstd("train", "sd2net", "--data", syn, "--out", tmp_path / "r", "--set", "epoch=1", check=False), "train")
+    assert "epochs takes int" in one_error_line(
+        irstd("train", "sd2net", "--data", syn, "--out", tmp_path / "r", "--set", "epochs=two", check=False), "train")
+    assert "unknown recipe" in one_error_line(
+        irstd("train", "sd2net", "--data", syn, "--out", tmp_path / "r", "--recipe", "huge", check=False), "train")
+    assert "nothing to resume" in one_error_line(
+        irstd("train", "sd2net", "--data", syn, "--out", tmp_path / "r2", "--resume", check=False), "train")
+    assert not (tmp_path / "r" / "last.pt").exists()
+    std = irstd("test", run, "--data", syn, "--split", "nope", check=False)
+    assert "nope" in one_error_line(std, "test")
+
+
+def test_weights_of_another_model_are_named(run, tmp_path):
+    import torch
+    from irstd_nb.inference import save_weights
+    from irstd_nb.models import create
+    save_weights(tmp_path / "std.safetensors", create("std2net"), "std2net", {})
+    data = (tmp_path / "std.safetensors").read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(data[: len(data) // 2])
+    assert "cut.safetensors" in one_error_line(irstd("export", tmp_path / "cut.safetensors", "--onnx", tmp_path / "x.onnx", check=False), "export")
+
+
+def test_sirst_loop(sirst_root, tmp_path):
+    "On the real SIRST v1 (idx_427: train 256 / val 85 / test 86): the dataset's own val split is used, test scored once."
+    out = tmp_path / "run"
+    irstd("train", "sd2net", "--data", sirst_root, "--out", out, "--set", "steps=3", "--set", "crop=64", "--set", "batch_size=4", "--quiet")
+    conf = json.loads((out / "config.json").read_text())
+    assert conf["splits"] == dict(val="the dataset's own val split", n_train=256, n_val=85)
+    t = json.loads((out / "test.json").read_text())
+    assert t["n_images"] == 86
