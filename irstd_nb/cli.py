@@ -1,4 +1,4 @@
-"""One console command with a subcommand per job — `synth`, `predict`, `eval`, `info` — each a thin layer over the library functions of the earlier notebooks.
+"""One console command with a subcommand per job — `synth`, `predict`, `eval`, `info`, `train`, `test`, `export`, `import-weights` — each a thin layer over the library functions of the other notebooks.
 
 Docs: https://github.com/irstd-nb/irstd_nb/cli.html.md"""
 
@@ -32,6 +32,12 @@ def _out_file(path: Path | None, opt: str) -> Path | None:
     _out_dir(path.parent, f"the folder of {opt}")
     return path
 
+def _data(value, kind: str = "image"):
+    "A dataset argument: 'synth' is the built-in synthetic dataset (`runs.synth_root`), anything else a path."
+    if str(value) != "synth": return value
+    from irstd_nb.runs import synth_root
+    return synth_root(kind)
+
 def _synth(a) -> int:
     from irstd_nb.synth import SynthConfig, write_dataset
     _out_dir(a.out, "--out")
@@ -51,7 +57,9 @@ def _predict(a) -> int:
         if a.k is not None or a.r is not None: raise DataError(None, "--k and --r apply to --method only")
         from irstd_nb.inference import load, predict_to_folder
         _out_dir(a.out, "--out")
-        s = predict_to_folder(load(a.model, a.device), a.data, a.out, split=a.split, threshold=a.threshold, overlay=a.overlay,
+        from irstd_nb.inference import model_kind
+        m = load(a.model, a.device)
+        s = predict_to_folder(m, _data(a.data, model_kind(m)), a.out, split=a.split, threshold=a.threshold, overlay=a.overlay,
                               tile=a.tile, layout=a.layout, progress=not a.quiet)
         print(f"wrote {s['n_images']} maps and {s['n_detections']} detections ({s['detections']}) to {a.out} in {s['seconds']:.1f} s")
         return 0
@@ -60,7 +68,7 @@ def _predict(a) -> int:
     if a.r is not None and a.method != "maxmedian": raise DataError(None, "--r applies to --method maxmedian only")
     kw = {"k": a.k} if a.k is not None else {"r": a.r} if a.r is not None else {}
     _out_dir(a.out, "--out")
-    files = predict_folder(a.method, a.data, a.out, split=a.split, layout=a.layout, progress=not a.quiet, **kw)
+    files = predict_folder(a.method, _data(a.data), a.out, split=a.split, layout=a.layout, progress=not a.quiet, **kw)
     print(f"wrote {len(files)} maps to {a.out}")
     return 0
 
@@ -71,7 +79,7 @@ def _eval(a) -> int:
     for k in ("fa_rule", "resize_to", "empty", "pdfa_threshold", "pdfa_rule"):
         if getattr(a, k) is not None: opts[k] = getattr(a, k)
     _out_file(a.json, "--json")
-    r = evaluate_folder(a.pred, a.gt, split=a.split, threshold=a.threshold, layout=a.layout,
+    r = evaluate_folder(a.pred, _data(a.gt), split=a.split, threshold=a.threshold, layout=a.layout,
                         progress=not a.quiet, mask_size=a.mask_size, **opts)
     print(format_results(r), flush=True)                                 # the scores first: a failed write cannot lose them
     if a.json: write_json(a.json, r); print(f"wrote {a.json}")
@@ -118,7 +126,9 @@ def _test(a) -> int:
     from irstd_nb.metrics import LEGACY, format_results
     _out_file(a.json, "--json")
     opts = dict(LEGACY[a.legacy]) if a.legacy else {}
-    r = test_model(load(a.model, a.device), a.data, split=a.split, threshold=a.threshold, layout=a.layout, tile=a.tile,
+    from irstd_nb.inference import model_kind
+    m = load(a.model, a.device)
+    r = test_model(m, _data(a.data, model_kind(m)), split=a.split, threshold=a.threshold, layout=a.layout, tile=a.tile,
                    progress=not a.quiet, **opts)
     r = dict(r, model=str(a.model), data=str(a.data), split=a.split, legacy=a.legacy)
     print(format_results(r), flush=True)

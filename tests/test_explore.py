@@ -56,3 +56,22 @@ def test_figures_are_small():
     assert len(E.patch_surface(img, recs[0]["cy"], recs[0]["cx"]).to_json()) < 50_000
     f = E.pd_fa_figure(img, mask)
     assert len(f.data[0].customdata) == 49
+
+
+def test_walkthrough_solutions_are_executed():
+    "Every 'Try this' solution shown in a <details> block of the walkthrough is the code of a hidden cell that runs."
+    import json, re
+    from pathlib import Path
+    nb = json.loads((Path(__file__).resolve().parents[1] / "nbs" / "30_walkthrough.ipynb").read_text())
+    src = ["".join(c["source"]) for c in nb["cells"]]
+    hidden = [s.removeprefix("#| hide\n") for s, c in zip(src, nb["cells"]) if c["cell_type"] == "code" and s.startswith("#| hide")]
+    shown = [m for s, c in zip(src, nb["cells"]) if c["cell_type"] == "markdown"
+             for m in re.findall(r"<details>.*?```python\n(.*?)\n```", s, re.S)]
+    assert len(shown) >= 5 and len([s for s in src if "**Try this.**" in s]) == len(shown)
+    for code in shown: assert code in hidden, code[:80]
+
+
+def test_roc_figure_hover_thresholds():
+    img, mask, _ = E.demo_scene()
+    f = E.roc_figure(img, mask)
+    assert len(f.data[0].customdata) == 49 and "AUC" in f.layout.title.text

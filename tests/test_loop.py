@@ -98,3 +98,10 @@ def test_sirst_loop(sirst_root, tmp_path):
     assert conf["splits"] == dict(val="the dataset's own val split", n_train=256, n_val=85)
     t = json.loads((out / "test.json").read_text())
     assert t["n_images"] == 86
+
+
+def test_synth_is_a_dataset_everywhere(tmp_path):
+    "`synth` names the built-in dataset for predict and eval too (generated once into IRSTD_CACHE, then reused)."
+    irstd("predict", "--method", "tophat", "--data", "synth", "--split", "test", "--out", tmp_path / "p", "--quiet")
+    r = irstd("eval", "--pred", tmp_path / "p", "--gt", "synth", "--split", "test", "--quiet")
+    assert "images         72" in r.stdout                          # 30 % of the 240 built-in images
