@@ -1,4 +1,4 @@
-"""One console command with a subcommand per job — `synth`, `predict`, `eval`, `info`, `train`, `test`, `export`, `import-weights` — each a thin layer over the library functions of the other notebooks.
+"""One console command with a subcommand per job — `synth`, `predict`, `eval`, `info`, `train`, `test`, `export`, `import-weights`, `bench` — each a thin layer over the library functions of the other notebooks.
 
 Docs: https://github.com/irstd-nb/irstd_nb/cli.html.md"""
 
@@ -153,6 +153,19 @@ def _import_weights(a) -> int:
     print(f"wrote {a.out}: {a.model} with {sum(p.numel() for p in m.parameters()):,} parameters from {a.file}")
     return 0
 
+def _bench(a) -> int:
+    from irstd_nb.bench import BenchConfig, bench, format_bench
+    from irstd_nb.core import write_json
+    _out_file(a.json, "--json")
+    size = (a.size[0], a.size[0]) if len(a.size) == 1 else tuple(a.size)
+    if len(size) != 2: raise DataError(None, "--size takes S or H W")
+    r = bench(BenchConfig(model=a.model, options=parse_options(a.opt), device=a.device, batch=a.batch, size=size,
+                          precision=a.precision, channels_last=a.channels_last, compile=a.compile, warmup=a.warmup,
+                          steps=a.steps, train=not a.no_train, infer=not a.no_infer))
+    print(format_bench(r), flush=True)
+    if a.json: write_json(a.json, r); print(f"wrote {a.json}")
+    return 0
+
 # %% ../nbs/05_cli.ipynb #66b84321
 def build_parser() -> argparse.ArgumentParser:
     "The `irstd-nb` argument parser with its subcommands."
@@ -264,6 +277,24 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("file", type=Path, help="the authors' checkpoint, e.g. SDecNet.pth.tar")
     w.add_argument("--out", required=True, type=Path, help="the .safetensors file to write")
     w.set_defaults(func=_import_weights)
+
+    b = sub.add_parser("bench", help="training and inference images/s and peak memory on this machine",
+                       description="Time training steps and inference forwards of a registry model (median and range over "
+                                   "--steps after --warmup) and report the peak memory of each phase.")
+    b.add_argument("model", help="model name, e.g. sd2net, std2net or irstd_diff")
+    b.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when available)")
+    b.add_argument("--batch", type=int, default=4, help="batch size (default 4)")
+    b.add_argument("--size", type=int, nargs="+", default=[256], metavar="S", help="input size: S, or H W (default 256)")
+    b.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="autocast precision (default fp32)")
+    b.add_argument("--channels-last", action="store_true", help="NHWC memory layout")
+    b.add_argument("--compile", action="store_true", help="torch.compile the model (slow first step)")
+    b.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
+    b.add_argument("--steps", type=int, default=5, help="timed steps (default 5)")
+    b.add_argument("--no-train", action="store_true", help="skip the training step")
+    b.add_argument("--no-infer", action="store_true", help="skip inference")
+    b.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE", help="a model option, e.g. --opt bdm_impl='reference' (repeatable)")
+    b.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results to this JSON file")
+    b.set_defaults(func=_bench)
 
     i = sub.add_parser("info", help="parameters and multiply-accumulates of a model",
                        description="Build a model of the registry and print its parameters (per part) and its "

@@ -105,3 +105,12 @@ def test_synth_is_a_dataset_everywhere(tmp_path):
     irstd("predict", "--method", "tophat", "--data", "synth", "--split", "test", "--out", tmp_path / "p", "--quiet")
     r = irstd("eval", "--pred", tmp_path / "p", "--gt", "synth", "--split", "test", "--quiet")
     assert "images         72" in r.stdout                          # 30 % of the 240 built-in images
+
+
+def test_bench(tmp_path):
+    r = irstd("bench", "sd2net", "--size", 48, "--batch", 2, "--steps", 2, "--warmup", 1, "--json", tmp_path / "b.json")
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert b["train"]["images_per_s"] > 0 and b["infer"]["peak_mb"] > 0 and "images/s" in r.stdout
+    import torch
+    if not torch.cuda.is_available():
+        assert "no CUDA device" in one_error_line(irstd("bench", "sd2net", "--device", "cuda", check=False), "bench")
