@@ -98,6 +98,13 @@ def test_sirst_loop(sirst_root, tmp_path):
     assert conf["splits"] == dict(val="the dataset's own val split", n_train=256, n_val=85)
     t = json.loads((out / "test.json").read_text())
     assert t["n_images"] == 86
+    irstd("test", out, "--data", sirst_root, "--split", "test", "--json", tmp_path / "t.json", "--quiet")
+    again = json.loads((tmp_path / "t.json").read_text())
+    assert again["iou"] == pytest.approx(t["iou"], rel=1e-6, abs=1e-9) and again["n_targets"] == t["n_targets"]
+    irstd("test", out, "--data", sirst_root, "--split", "val", "--legacy", "sd2net", "--json", tmp_path / "v.json", "--quiet")
+    assert json.loads((tmp_path / "v.json").read_text())["options"]["pdfa_threshold"] == "half_max"
+    irstd("predict", "--model", out, "--data", sirst_root, "--split", "test", "--out", tmp_path / "pred", "--quiet")
+    assert len(list((tmp_path / "pred").glob("*.png"))) == 86
 
 
 def test_synth_is_a_dataset_everywhere(tmp_path):
@@ -114,3 +121,22 @@ def test_bench(tmp_path):
     import torch
     if not torch.cuda.is_available():
         assert "no CUDA device" in one_error_line(irstd("bench", "sd2net", "--device", "cuda", check=False), "bench")
+
+
+def test_predict_on_a_video(tmp_path):
+    "STD2Net on an MP4 clip: sliding windows of 5 frames, one map per frame (needs the optional imageio + imageio-ffmpeg)."
+    iio = pytest.importorskip("imageio.v3"); pytest.importorskip("imageio_ffmpeg")
+    from irstd_nb.inference import save_weights
+    from irstd_nb.models import create
+    from irstd_nb.synth import SynthConfig, synth_clip
+    x, _, _ = synth_clip(SynthConfig(size=64, frames=7), np.random.default_rng(0))
+    frames = (np.clip(x, 0, 1) * 255).astype(np.uint8)
+    iio.imwrite(tmp_path / "clip.mp4", np.repeat(frames[..., None], 3, -1), fps=10, codec="libx264", macro_block_size=16)
+    save_weights(tmp_path / "std.safetensors", create("std2net"), "std2net", {})
+    r = irstd("predict", "--model", tmp_path / "std.safetensors", "--data", tmp_path / "clip.mp4", "--out", tmp_path / "pred", "--quiet")
+    maps = sorted((tmp_path / "pred").rglob("*.png"))
+    assert len(maps) == len(frames), (r.stdout, maps)
+    assert (tmp_path / "pred" / "detections.csv").is_file()
+    (tmp_path / "junk.mp4").write_bytes(b"not a video")
+    assert "junk.mp4" in one_error_line(irstd("predict", "--model", tmp_path / "std.safetensors", "--data", tmp_path / "junk.mp4",
+                                              "--out", tmp_path / "p2", "--quiet", check=False), "predict")
