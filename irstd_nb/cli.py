@@ -315,6 +315,8 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = warn                                  # one line per warning, no source location
             return args.func(args)
+    except BrokenPipeError:                                              # `irstd-nb eval ... | head`: the reader left; say nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 1
     except Exception as err:
         if os.environ.get("IRSTD_NB_TRACEBACK"): raise                  # developers: the full traceback
         if isinstance(err, OSError) and err.filename is not None: return say(f"{err.filename}: {err.strerror or err}", 2)
