@@ -322,7 +322,8 @@ def _fit(model, train_ds, cfg, val_ds, device, ckpt, progress, max_steps, log, a
             n_done += 1; n_img += len(x); step += 1
             if n_done % cfg.check_every == 0:
                 check_health(model, scale, cfg, f"epoch {epoch + 1}, step {step}", bool(_all(loss_bad.int(), world, "max")), ckpt)
-                if progress: bar.set_postfix(loss=f"{loss_sum.item() / n_done:.4g}", img_s=f"{n_img / (time.perf_counter() - t0):.1f}")
+            if progress and n_done % 10 == 0:                            # the bar's running loss and images/s (one sync per 10 steps)
+                bar.set_postfix(loss=f"{loss_sum.item() / n_done:.4g}", img_s=f"{world * n_img / (time.perf_counter() - t0):.1f}")
             if limit and step >= limit: break
         check_health(model, scale, cfg, f"epoch {epoch + 1}", bool(_all(loss_bad.int(), world, "max")), ckpt)
         if n_done == 0: raise ValueError(f"epoch {epoch + 1} ran no optimiser step; nothing was written")

@@ -14,13 +14,7 @@ from irstd_nb.models import create
 from irstd_nb.synth import SynthConfig, synth_clip, synth_image
 
 
-def random_bn(m, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    for b in m.modules():
-        if isinstance(b, nn.BatchNorm2d):
-            b.running_mean.copy_(torch.rand(b.running_mean.shape, generator=g) * 0.2 - 0.1)
-            b.running_var.copy_(torch.rand(b.running_var.shape, generator=g) + 0.5)
-    return m.eval()
+from conftest import randomise_bn as random_bn
 
 
 def to01(a): return a.astype(np.float32) / np.iinfo(a.dtype).max

@@ -15,13 +15,7 @@ from irstd_nb.sd2net import SD2NetConfig
 TINY = dict(channels=(4, 4, 4, 4), ratios=(2, 2, 2, 2), rsu_mid=2, head_channels=4)
 
 
-def randomise_bn(m, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    for b in m.modules():
-        if isinstance(b, nn.BatchNorm2d):
-            b.running_mean.copy_(torch.rand(b.running_mean.shape, generator=g) * 0.2 - 0.1)
-            b.running_var.copy_(torch.rand(b.running_var.shape, generator=g) + 0.5)
-    return m.eval()
+from conftest import randomise_bn
 
 
 @pytest.fixture

@@ -140,3 +140,21 @@ def test_predict_on_a_video(tmp_path):
     (tmp_path / "junk.mp4").write_bytes(b"not a video")
     assert "junk.mp4" in one_error_line(irstd("predict", "--model", tmp_path / "std.safetensors", "--data", tmp_path / "junk.mp4",
                                               "--out", tmp_path / "p2", "--quiet", check=False), "predict")
+
+
+def test_import_weights_command(tmp_path):
+    "An authors'-layout checkpoint (built from our weights by the inverse mapping, wrapped as their trainer saves it)."
+    import torch
+    from irstd_nb.import_weights import ours_to_authors
+    from irstd_nb.inference import load
+    from irstd_nb.models import create
+    torch.manual_seed(3); ours = create("sd2net")
+    theirs = {f"module.{k}": v for k, v in ours_to_authors(ours.state_dict()).items()}
+    torch.save(dict(epoch=7, state_dict=theirs, total_loss=0.1), tmp_path / "SDecNet.pth.tar")
+    r = irstd("import-weights", "sd2net", tmp_path / "SDecNet.pth.tar", "--out", tmp_path / "w.safetensors")
+    assert "268,206 parameters" in r.stdout
+    back = load(tmp_path / "w.safetensors").state_dict()
+    for k, v in ours.state_dict().items(): assert torch.equal(back[k], v), k
+    (tmp_path / "bad.pth.tar").write_bytes(b"\x00" * 10)
+    assert "bad.pth.tar" in one_error_line(irstd("import-weights", "sd2net", tmp_path / "bad.pth.tar", "--out", tmp_path / "x.safetensors",
+                                                 check=False), "import-weights")
