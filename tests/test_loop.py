@@ -88,6 +88,10 @@ def test_weights_of_another_model_are_named(run, tmp_path):
     data = (tmp_path / "std.safetensors").read_bytes()
     (tmp_path / "cut.safetensors").write_bytes(data[: len(data) // 2])
     assert "cut.safetensors" in one_error_line(irstd("export", tmp_path / "cut.safetensors", "--onnx", tmp_path / "x.onnx", check=False), "export")
+    save_weights(tmp_path / "mislabelled.safetensors", create("std2net"), "sd2net", {})      # std2net's tensors, labelled sd2net
+    line = one_error_line(irstd("test", tmp_path / "mislabelled.safetensors", "--data", "synth", check=False), "test")
+    assert "mislabelled.safetensors" in line and "std2net" in line
+    assert not (tmp_path / "x.onnx").exists()
 
 
 def test_sirst_loop(sirst_root, tmp_path):
