@@ -246,10 +246,11 @@ def train_run(model: str, data, out, recipe: str = "cpu", sets=(), resume: bool 
                      extra_meta=dict(epoch=best["epoch"], val_iou=best.get("val_iou"), recipe=recipe, fingerprint=conf["fingerprint"]))
         summary = dict(out=str(out), epochs=len(history), best_epoch=best["epoch"], best_val_iou=best.get("val_iou"))
         if test:
-            try: test_ds = open_split(entry.kind, root, "test", frames)
+            from irstd_nb.inference import test_model                  # the very scoring of `irstd-nb test`
+            try: open_split(entry.kind, root, "test", frames)
             except DataError as e: summary["test"] = f"no test split ({e})"
             else:
-                r = evaluate(final, test_ds, device, cfg.threshold)
+                r = test_model(final.to(get_device(device)), root, "test", threshold=cfg.threshold)
                 write_json(out / "test.json", dict(r, split="test", weights="best.safetensors", best_epoch=best["epoch"]), root=out)
                 summary["test"] = {k: r[k] for k in ("iou", "niou", "pd", "fa")}
         return summary

@@ -163,9 +163,10 @@ torch.manual_seed(0)
 m = create("sd2net", channels=(4, 4, 4, 4), ratios=(2, 2, 2, 2), rsu_mid=2, head_channels=4).eval()
 x = np.random.default_rng(0).random((1600, 1600), dtype=np.float32)
 predict_image(m, x[:64, :64], tile=0)
-r0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from irstd_nb.bench import peak_rss_mb       # VmHWM, reset here: ru_maxrss would start from the parent's peak
+r0 = peak_rss_mb(reset=True)
 p = predict_image(m, x, tile=int(sys.argv[1]), overlap=128, exact=False)
-print(json.dumps(dict(growth=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - r0, shape=list(p.shape))))
+print(json.dumps(dict(growth=peak_rss_mb() - r0, shape=list(p.shape))))
 """
     grow = {}
     for tile in (0, 256):
