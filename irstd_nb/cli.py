@@ -64,6 +64,7 @@ def _predict(a) -> int:
         print(f"wrote {s['n_images']} maps and {s['n_detections']} detections ({s['detections']}) to {a.out} in {s['seconds']:.1f} s")
         return 0
     from irstd_nb.classical import predict_folder
+    if a.tile is not None or a.overlay or a.device is not None: raise DataError(None, "--tile, --overlay and --device apply to --model only")
     if a.k is not None and a.method != "tophat": raise DataError(None, "--k applies to --method tophat only")
     if a.r is not None and a.method != "maxmedian": raise DataError(None, "--r applies to --method maxmedian only")
     kw = {"k": a.k} if a.k is not None else {"r": a.r} if a.r is not None else {}

@@ -14,7 +14,7 @@ import torch
 from . import __version__
 from .core import DataError, atomic_write, write_json, locked, cache_dir, get_device, repo_root
 from .data import IRSTDDataset, ClipDataset
-from .training import TrainConfig, fit, evaluate, load_checkpoint
+from .training import TrainConfig, fit, load_checkpoint, steps_per_epoch
 from .models import create, get_entry
 
 # %% auto #0
@@ -211,20 +211,25 @@ def train_run(model: str, data, out, recipe: str = "cpu", sets=(), resume: bool 
     if _started(out) and not resume:
         raise DataError(out, "this run folder already holds a run: pass --resume to continue it, or choose another --out")
     if resume and not (out / "last.pt").is_file(): raise DataError(out / "last.pt", "nothing to resume: this run folder has no checkpoint")
+    if not 0 < val_frac < 1: raise DataError(None, f"--val-frac must lie strictly between 0 and 1, not {val_frac}")
+    # everything that can be refused is checked before the run folder is created or written
+    if resume:
+        stored = json.loads((out / "config.json").read_text())
+        if stored["model"] != model: raise DataError(out, f"this run trains {stored['model']!r}, not {model!r}")
+        cfg, recipe = TrainConfig(**stored["train"]), stored["recipe"]
+        data = data if data is not None else stored["data"]
+    else: cfg = recipe_config(model, recipe)
+    cfg, changed = apply_sets(cfg, sets)
+    cfg = replace(cfg, model=model)
+    if data is None: raise DataError(None, "--data is required (a dataset root, or synth)")
+    root = synth_root(entry.kind) if str(data) == "synth" else Path(data)
+    net = create(model, **cfg.model_options)
+    frames = getattr(getattr(net, "cfg", None), "frames", 5)
+    train_ds, val_ds, split_info = make_datasets(entry.kind, root, val_frac=val_frac, seed=cfg.seed, frames=frames)
+    if steps_per_epoch(len(train_ds), cfg) == 0:
+        raise DataError(root, f"{len(train_ds)} training item(s) after the validation carve-out, batch_size={cfg.batch_size}: "
+                              "no optimiser step would run; lower --set batch_size or --val-frac, or add images")
     with locked(out, folder=True):
-        if resume:
-            stored = json.loads((out / "config.json").read_text())
-            if stored["model"] != model: raise DataError(out, f"this run trains {stored['model']!r}, not {model!r}")
-            cfg, recipe = TrainConfig(**stored["train"]), stored["recipe"]
-            data = data if data is not None else stored["data"]
-        else: cfg = recipe_config(model, recipe)
-        cfg, changed = apply_sets(cfg, sets)
-        cfg = replace(cfg, model=model)
-        if data is None: raise DataError(None, "--data is required (a dataset root, or synth)")
-        root = synth_root(entry.kind) if str(data) == "synth" else Path(data)
-        net = create(model, **cfg.model_options)
-        frames = getattr(getattr(net, "cfg", None), "frames", 5)
-        train_ds, val_ds, split_info = make_datasets(entry.kind, root, val_frac=val_frac, seed=cfg.seed, frames=frames)
         for name, ds in (("train", train_ds), ("val", val_ds)):
             atomic_write(out / "splits" / f"{name}.txt", "".join(f"{u}\n" for u in _units(ds)), root=out)
         conf = dict(model=model, recipe=recipe, sets=list(sets), data=str(data), root=str(root), train=asdict(cfg),

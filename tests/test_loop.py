@@ -76,6 +76,11 @@ def test_resume_and_bad_runs(run, syn, tmp_path):
     assert "nothing to resume" in one_error_line(
         irstd("train", "sd2net", "--data", syn, "--out", tmp_path / "r2", "--resume", check=False), "train")
     assert not (tmp_path / "r" / "last.pt").exists()
+    assert "--val-frac must lie" in one_error_line(
+        irstd("train", "sd2net", "--data", syn, "--out", tmp_path / "r3", "--val-frac", "5", check=False), "train")
+    assert "apply to --model only" in one_error_line(
+        irstd("predict", "--method", "tophat", "--data", syn, "--out", tmp_path / "p3", "--tile", "64", check=False), "predict")
+    assert not (tmp_path / "r3").exists() and not (tmp_path / "p3").exists()          # refused before anything was created
     std = irstd("test", run, "--data", syn, "--split", "nope", check=False)
     assert "nope" in one_error_line(std, "test")
 

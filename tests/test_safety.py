@@ -2,7 +2,7 @@
 import json, os, stat, subprocess, sys
 from pathlib import Path
 import pytest
-from test_cli import irstd
+from test_cli import irstd, synth      # the CLI runner and its module-scoped synthetic dataset (12 images of 64²)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -16,19 +16,12 @@ def one_error_line(r, cmd):
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def syn(tmp_path_factory):
-    out = tmp_path_factory.mktemp("safety") / "syn"
-    irstd("synth", "--out", out, "--n", 6, "--size", 48, "--seed", 1, "--quiet")
-    return out
-
-
-def test_split_file_cannot_reach_outside(tmp_path, syn):
+def test_split_file_cannot_reach_outside(tmp_path, synth):
     "A split-file line `../../outside` is refused before anything is read or written; the file outside is untouched."
     ds = tmp_path / "a" / "b" / "ds"
     for d in ("images", "masks", "img_idx"): (ds / d).mkdir(parents=True)
     victim = tmp_path / "a" / "outside.png"
-    victim.write_bytes((syn / "images" / "000000.png").read_bytes())
+    victim.write_bytes((synth / "images" / "000000.png").read_bytes())
     before = victim.read_bytes()
     (ds / "img_idx" / "test_ds.txt").write_text("../../outside\n")
     r = irstd("predict", "--method", "tophat", "--data", ds, "--split", "test", "--out", ds / "pred", "--quiet", check=False)
@@ -40,10 +33,10 @@ def test_split_file_cannot_reach_outside(tmp_path, syn):
     assert "split '../test'" in one_error_line(r, "eval")
 
 
-def test_split_file_with_bom(tmp_path, syn):
+def test_split_file_with_bom(tmp_path, synth):
     "A split file saved with a UTF-8 byte-order mark is read correctly (the first name is not '\\ufeff000001')."
     import shutil
-    ds = tmp_path / "bom"; shutil.copytree(syn, ds)
+    ds = tmp_path / "bom"; shutil.copytree(synth, ds)
     f = next((ds / "img_idx").glob("test_*.txt"))
     names = f.read_text().split()
     f.write_text("\ufeff" + "\r\n".join(names) + "\r\n", encoding="utf-8")
@@ -68,22 +61,22 @@ def test_bad_synth_arguments(tmp_path, args, word):
     assert not (tmp_path / "s" / "images").exists() or not any((tmp_path / "s" / "images").iterdir())
 
 
-def test_unusable_output_places(tmp_path, syn):
+def test_unusable_output_places(tmp_path, synth):
     afile = tmp_path / "afile"; afile.write_text("x")
     for args, cmd, want in [
         (["synth", "--out", afile, "--n", 2, "--quiet"], "synth", "is a file, not a folder"),
         (["synth", "--out", afile / "sub", "--n", 2, "--quiet"], "synth", "cannot be created"),
-        (["predict", "--method", "tophat", "--data", syn, "--out", afile, "--quiet"], "predict", "is a file, not a folder"),
+        (["predict", "--method", "tophat", "--data", synth, "--out", afile, "--quiet"], "predict", "is a file, not a folder"),
         (["info", "sd2net", "--size", 32, "--json", tmp_path], "info", "is a folder, not a file"),
-        (["eval", "--pred", syn / "masks", "--gt", syn, "--json", afile / "r.json", "--quiet"], "eval", "is a file"),
+        (["eval", "--pred", synth / "masks", "--gt", synth, "--json", afile / "r.json", "--quiet"], "eval", "is a file"),
     ]:
         assert want in one_error_line(irstd(*args, check=False), cmd)
     assert afile.read_text() == "x"
 
 
-def test_eval_prints_scores_before_a_failed_json_write(syn):
+def test_eval_prints_scores_before_a_failed_json_write(synth):
     "/proc accepts no new files, even from root: the scores are on stdout, then one error line names the file."
-    r = irstd("eval", "--pred", syn / "masks", "--gt", syn, "--split", "test", "--json", "/proc/irstd_scores.json", "--quiet",
+    r = irstd("eval", "--pred", synth / "masks", "--gt", synth, "--split", "test", "--json", "/proc/irstd_scores.json", "--quiet",
               check=False)
     line = one_error_line(r, "eval")
     assert "/proc/irstd_scores.json" in line and "cannot write" in line
