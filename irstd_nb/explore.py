@@ -16,7 +16,7 @@ from .metrics import components, match_greedy, SegMetrics
 from .classical import tophat, minmax
 from .wavelets import wavedec2
 from .diffusion import Diffusion, ideal_eps_model
-from .difference import bdm, spatial_difference_bases, centre_difference_kernels
+from .difference import spatial_difference_bases, centre_difference_kernels
 
 # %% auto #0
 __all__ = ['BANDS', 'BASIS_NAMES', 'png', 'Explorer', 'slider', 'clutter', 'SceneExplorer', 'scene_explorer', 'demo_scene',

@@ -6,7 +6,7 @@ Docs: https://github.com/irstd-nb/irstd_nb/runs.html.md"""
 
 # %% ../nbs/17_runs.ipynb #d9e71471
 from __future__ import annotations
-import ast, copy, csv, hashlib, io, json, os, platform, shutil, subprocess, sys, time
+import ast, copy, csv, hashlib, io, json, os, platform, shutil, subprocess, time
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -181,7 +181,7 @@ def log_row(run: Path, row: dict, writer=None) -> None:
 
 def plot_curves(run: Path):
     "Training loss and validation scores against the epoch, saved as `curves.png`; returns the figure."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     rows = read_metrics(run)
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
     a.plot([r["epoch"] for r in rows], [r["loss"] for r in rows], "-o", ms=3); a.set(xlabel="epoch", ylabel="training loss", title="loss")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib, copy, io, json, math, os, pickle, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -179,7 +178,7 @@ def check_health(model: torch.nn.Module, scale: dict, cfg: TrainConfig, where: s
                     f"(largest |w| = {t:.3g} in {n})")
     if bufs: what.append(f"buffers {', '.join(bufs[:3])}{' …' if len(bufs) > 3 else ''} are non-finite")
     kept = f"; the last good checkpoint {ckpt} was kept" if ckpt is not None and Path(ckpt).is_file() else ""
-    clip = f"set grad_clip (e.g. 1.0)" if cfg.grad_clip is None else f"lower grad_clip (now {cfg.grad_clip:g})"
+    clip = "set grad_clip (e.g. 1.0)" if cfg.grad_clip is None else f"lower grad_clip (now {cfg.grad_clip:g})"
     raise DivergenceError(f"{where}: the run diverged: {'; '.join(what)} (last gradient norm {gnorm:.3g}){kept}. "
                           f"Lower the learning rate (lr={cfg.lr:g}) or {clip}.")
 
