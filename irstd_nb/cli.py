@@ -1,4 +1,4 @@
-"""One console command with a subcommand per job — `synth`, `predict`, `eval`, `info`, `train`, `test`, `export`, `import-weights`, `bench` — each a thin layer over the library functions of the other notebooks.
+"""One console command with a subcommand per job — `synth`, `predict`, `eval`, `info`, `train`, `test`, `export`, `import-weights`, `bench`, `models` — each a thin layer over the library functions of the other notebooks.
 
 Docs: https://github.com/irstd-nb/irstd_nb/cli.html.md"""
 
@@ -121,6 +121,20 @@ def _train(a) -> int:
     if isinstance(s.get("test"), dict): print("test: " + ", ".join(f"{k} {v:.4g}" for k, v in s["test"].items()))
     return 0
 
+def _models(a) -> int:
+    from irstd_nb.cards import shipped_cards
+    from irstd_nb.inference import WEIGHTS_DIR, shipped_weights
+    cards, have = shipped_cards(), shipped_weights()
+    if not have: print(f"no shipped models in {WEIGHTS_DIR}"); return 0
+    print(f"{'name':<16} {'model':<8} {'trained on':<12} {'test IoU':>8} {'Pd':>6} {'Fa(1e-6)':>9}")
+    for n in have:
+        c = cards.get(n)
+        if c is None: print(f"{n:<16} (no model card)"); continue
+        t = c["scores"]["test"]
+        print(f"{n:<16} {c['model']:<8} {c['source']:<12} {100 * t['iou']:>8.2f} {100 * t['pd']:>6.1f} {1e6 * t['fa']:>9.2f}")
+    print(f"cards: {WEIGHTS_DIR}/<name>.md")
+    return 0
+
 def _test(a) -> int:
     from irstd_nb.core import write_json
     from irstd_nb.inference import load, test_model
@@ -130,9 +144,12 @@ def _test(a) -> int:
     from irstd_nb.inference import model_kind
     m = load(a.model, a.device)
     r = test_model(m, _data(a.data, model_kind(m)), split=a.split, threshold=a.threshold, layout=a.layout, tile=a.tile,
-                   progress=not a.quiet, **opts)
+                   progress=not a.quiet, by_target=a.by_target, **opts)
     r = dict(r, model=str(a.model), data=str(a.data), split=a.split, legacy=a.legacy)
     print(format_results(r), flush=True)
+    if a.by_target:
+        from irstd_nb.analysis import format_breakdown
+        print(format_breakdown(r["by_target"]), flush=True)
     if a.json: write_json(a.json, r); print(f"wrote {a.json}")
     return 0
 
@@ -259,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--legacy", default=None, choices=["basicirstd", "dnanet", "sd2net", "dtum"], help="reproduce a published code's scoring conventions")
     v.add_argument("--tile", type=int, default=None, help="tile side for large images (default: whole images up to 2048²)")
     v.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA when available)")
+    v.add_argument("--by-target", action="store_true", help="also print Pd by target size and local SCR and the false alarms (notebook 08)")
     v.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results to this JSON file")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func=_test)
@@ -305,6 +323,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE", help="a model option, e.g. --opt variant=A (repeatable; values are Python literals)")
     i.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the report to this JSON file")
     i.set_defaults(func=_info)
+
+    s = sub.add_parser("models", help="list the trained models that ship with the package",
+                       description="List the shipped models (irstd_nb/weights): the data each was trained on, its test scores "
+                                   "from its model card, and where the card is. Use a name with predict/test/export --model.")
+    s.set_defaults(func=_models)
     return p
 
 def main(argv=None) -> int:

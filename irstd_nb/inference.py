@@ -26,7 +26,7 @@ from .models import MODELS, create, get_entry
 __all__ = ['WEIGHTS_FORMAT', 'WEIGHTS_DIR', 'DEFAULT_TILE', 'MAX_WHOLE', 'VIDEO_EXTS', 'DETECTION_FIELDS', 'save_weights',
            'load_weights', 'shipped_weights', 'load', 'model_kind', 'model_device', 'multiple_of', 'alignment',
            'reference_bdm', 'tiles', 'default_overlap', 'predict_image', 'video_frames', 'clip_windows', 'detections',
-           'overlay_image', 'predict_to_folder', 'test_model']
+           'overlay_image', 'predict_to_folder', 'test_model', 'score_dataset']
 
 # %% ../nbs/15_inference.ipynb #9173c002
 WEIGHTS_FORMAT = "irstd_nb.weights/1"
@@ -153,16 +153,17 @@ def load(spec, device=None) -> nn.Module:
         else:
             sd, meta = load_weights(p)
             model = _build(p, meta["model"], meta["options"], sd, meta)
-    elif isinstance(spec, str) and spec in MODELS:
+    elif isinstance(spec, str) and (spec in MODELS or spec in shipped_weights()):
         have = shipped_weights()
         if spec not in have:
             raise DataError(WEIGHTS_DIR / f"{spec}.safetensors",
-                            f"no shipped weights for {spec!r}; shipped: {', '.join(have) or 'none yet'} "
+                            f"no shipped weights named {spec!r}; shipped: {', '.join(have) or 'none yet'} "
                             "(pass a run folder or a .safetensors file instead)")
         sd, meta = load_weights(have[spec])
         model = _build(have[spec], meta["model"], meta["options"], sd, meta)
     else:
-        raise DataError(p, f"not found: expected a run folder, a .safetensors file, or a model name ({', '.join(MODELS)})")
+        raise DataError(p, "not found: expected a run folder, a .safetensors file, or a shipped model "
+                           f"({', '.join(shipped_weights()) or 'none shipped'})")
     return model.to(get_device(device)).eval()
 
 # %% ../nbs/15_inference.ipynb #7c829cf9
@@ -536,16 +537,29 @@ def predict_to_folder(model: nn.Module, data, out, split: str = "test", threshol
 
 # %% ../nbs/15_inference.ipynb #2f44fcaa
 def test_model(model: nn.Module, data, split: str = "test", threshold: float = 0.5, layout: str | None = None,
-               tile: int | None = None, progress: bool = False, **metric_opts) -> dict:
+               tile: int | None = None, progress: bool = False, by_target: bool = False, **metric_opts) -> dict:
     """Score `model` on a dataset split directly (logits into `SegMetrics`, no PNG round trip) at native resolution;
-    clip models on a clip dataset (windows of T frames). `metric_opts`: `SegMetrics` options (`LEGACY[...]` switches)."""
+    clip models on a clip dataset (windows of T frames). `metric_opts`: `SegMetrics` options (`LEGACY[...]` switches).
+    `by_target`: add the per-target error analysis of notebook 08 (`by_target`: Pd by size and local SCR, false alarms;
+    `targets`, `false_alarms`: the tables), always at native resolution and the fixed threshold."""
     from irstd_nb.data import IRSTDDataset, ClipDataset
     clip = model_kind(model) == "clip"
     ds = ClipDataset(data, split, T=model.cfg.frames, layout=layout) if clip else IRSTDDataset(data, split, layout)
+    return score_dataset(model, ds, threshold, tile, progress, by_target, **metric_opts) | dict(data=str(data), split=split)
+
+def score_dataset(model: nn.Module, ds, threshold: float = 0.5, tile: int | None = None, progress: bool = False,
+                  by_target: bool = False, **metric_opts) -> dict:
+    "`test_model` on a dataset object (items: image or T-frame window, mask, name), e.g. a run's validation subset."
+    from irstd_nb.analysis import TargetAnalysis
+    clip = model_kind(model) == "clip"
     m = SegMetrics(threshold=threshold, logits=True, **metric_opts)
+    ta = TargetAnalysis(threshold, logits=True, max_dist=m.max_dist) if by_target else None
     t0 = time.perf_counter()
     for i in tqdm(range(len(ds)), desc="test", disable=not progress):
-        x, g, _ = ds.load(i)
-        m.update([predict_image(model, x, tile=tile, logits=True)], [g])
-    return m.compute() | dict(data=str(data), split=split, model=getattr(model, "meta", {}).get("model", type(model).__name__),
-                              seconds=round(time.perf_counter() - t0, 3))
+        x, g, name = ds.load(i)
+        z = predict_image(model, x, tile=tile, logits=True)
+        m.update([z], [g], names=[name])
+        if ta is not None: ta.update(x[-1] if clip else x, g, z, name)       # a clip's targets are those of its last frame
+    r = m.compute() | dict(model=getattr(model, "meta", {}).get("model", type(model).__name__), seconds=round(time.perf_counter() - t0, 3))
+    if ta is not None: r.update(by_target=ta.summary(), targets=ta.targets, false_alarms=ta.alarms)
+    return r

@@ -19,7 +19,7 @@ from .models import create, get_entry
 
 # %% auto #0
 __all__ = ['RECIPES', 'SYNTH', 'CSV_FIELDS', 'recipe_config', 'apply_sets', 'synth_root', 'subset', 'open_split', 'make_datasets',
-           'fingerprint', 'provenance', 'read_metrics', 'log_row', 'plot_curves', 'train_run']
+           'fingerprint', 'cpu_name', 'provenance', 'read_metrics', 'log_row', 'plot_curves', 'train_run']
 
 # %% ../nbs/17_runs.ipynb #095bb817
 def _sd2net(**kw):
@@ -143,6 +143,14 @@ def fingerprint(*datasets) -> str:
         for p in _files(ds): h.update(f"{Path(p).name}|{Path(p).stat().st_size}\n".encode())
     return h.hexdigest()
 
+def cpu_name() -> str:
+    "The CPU's model name (Linux /proc/cpuinfo), else the platform's processor or machine string."
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"): return line.split(":", 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
 def provenance(device=None) -> dict:
     "Versions, device and git commit of this run."
     device = get_device(device)
@@ -154,7 +162,7 @@ def provenance(device=None) -> dict:
             if commit and dirty: commit += "+dirty"
         except (OSError, subprocess.SubprocessError): pass
     return dict(irstd_nb=__version__, torch=torch.__version__, python=platform.python_version(), platform=platform.platform(),
-                device=str(device), device_name=torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+                device=str(device), device_name=torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name(),
                 threads=torch.get_num_threads(), git_commit=commit, started=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
 
 # %% ../nbs/17_runs.ipynb #b5d7c189
@@ -183,13 +191,19 @@ def plot_curves(run: Path):
     "Training loss and validation scores against the epoch, saved as `curves.png`; returns the figure."
     import matplotlib.pyplot as plt
     rows = read_metrics(run)
+    from matplotlib.ticker import MaxNLocator
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
     a.plot([r["epoch"] for r in rows], [r["loss"] for r in rows], "-o", ms=3); a.set(xlabel="epoch", ylabel="training loss", title="loss")
     v = [r for r in rows if r.get("val_iou") is not None]
     b.plot([r["epoch"] for r in v], [r["val_iou"] for r in v], "-o", ms=3, label="val IoU")
     b.plot([r["epoch"] for r in v], [r["val_pd"] for r in v], "-s", ms=3, label="val Pd")
-    b.set(xlabel="epoch", ylabel="score", ylim=(0, 1.02), title="validation"); b.legend(fontsize=8)
-    fig.tight_layout(); buf = io.BytesIO(); fig.savefig(buf, format="png"); atomic_write(run / "curves.png", buf.getvalue(), root=run)
+    b.set(xlabel="epoch", ylabel="validation IoU / Pd", ylim=(0, 1.02), title="validation")
+    c = b.twinx(); c.semilogy([r["epoch"] for r in v], [max(r["val_fa"] or 0, 1e-8) * 1e6 for r in v], ":^", ms=3, c="tab:red", label="val Fa")
+    c.set_ylabel("val Fa (×1e-6, log)", color="tab:red")
+    b.legend(handles=b.get_lines() + c.get_lines(), fontsize=8, loc="lower right")
+    for ax in (a, b): ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(f"{Path(run).name}", fontsize=10)
+    fig.tight_layout(); buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=100); atomic_write(run / "curves.png", buf.getvalue(), root=run)
     return fig
 
 def _tensorboard(run: Path):
@@ -224,6 +238,13 @@ def train_run(model: str, data, out, recipe: str = "cpu", sets=(), resume: bool 
     if data is None: raise DataError(None, "--data is required (a dataset root, or synth)")
     root = synth_root(entry.kind) if str(data) == "synth" else Path(data)
     net = create(model, **cfg.model_options)
+    if cfg.init and not resume:                                         # fine-tuning: start from trained weights
+        from irstd_nb.inference import load as load_model
+        src = load_model(cfg.init, "cpu")
+        if src.meta["model"] != model or src.meta["options"] != cfg.model_options:
+            raise DataError(None, f"--set init={cfg.init}: holds {src.meta['model']} with options {src.meta['options']}, "
+                                  f"not {model} with options {cfg.model_options}")
+        net.load_state_dict(src.state_dict())
     frames = getattr(getattr(net, "cfg", None), "frames", 5)
     train_ds, val_ds, split_info = make_datasets(entry.kind, root, val_frac=val_frac, seed=cfg.seed, frames=frames)
     if steps_per_epoch(len(train_ds), cfg) == 0:

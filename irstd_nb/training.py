@@ -1,4 +1,4 @@
-"""A small, plain training engine every model notebook reuses: a config dataclass for the recipe, Adam and the step schedules, epochs with progress, evaluation with the field's metrics, and atomic checkpoints to resume from.
+"""A small, plain training engine every model notebook reuses: a config dataclass for the recipe, Adam, AdamW or SGD with step or cosine schedules, epochs with progress, evaluation with the field's metrics, and atomic checkpoints to resume from.
 
 Docs: https://github.com/irstd-nb/irstd_nb/training.html.md"""
 
@@ -58,6 +58,7 @@ class TrainConfig:
     max_growth: float = 1e3               # a parameter over max_growth × its initial max|w| (≥ 1) means the run diverged
     check_every: int = 50                 # steps between divergence checks and progress updates (one host sync each)
     sync_bn: bool = False                 # under torchrun: synchronise BatchNorm statistics across processes (CUDA only)
+    init: str | None = None               # start from trained weights: a run folder, .safetensors file or shipped name (train_run)
 
 # %% ../nbs/07_training.ipynb #fa3ae637
 def lr_at(cfg: TrainConfig, epoch: int) -> float:

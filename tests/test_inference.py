@@ -63,7 +63,7 @@ def test_load_refuses_bad_inputs(tmp_path, tiny):
     meta2 = {k: v for k, v in meta.items() if isinstance(v, str)} | dict(model="sd2net", options="{}", config="null", extra="{}")
     (tmp_path / "lie.safetensors").write_bytes(save({k: v.contiguous() for k, v in sd.items()}, metadata=meta2))
     with pytest.raises(DataError, match="do not fit sd2net.*looks like 'std2net'"): load(tmp_path / "lie.safetensors")
-    with pytest.raises(DataError, match="no shipped weights for 'sd2net'"): load("sd2net")
+    with pytest.raises(DataError, match="no shipped weights named 'sd2net'"): load("sd2net")
     with pytest.raises(DataError, match="not found"): load(tmp_path / "missing")
     (tmp_path / "emptyrun").mkdir()
     with pytest.raises(DataError, match="without best.safetensors"): load(tmp_path / "emptyrun")

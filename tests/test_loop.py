@@ -167,3 +167,19 @@ def test_import_weights_command(tmp_path):
     (tmp_path / "bad.pth.tar").write_bytes(b"\x00" * 10)
     assert "bad.pth.tar" in one_error_line(irstd("import-weights", "sd2net", tmp_path / "bad.pth.tar", "--out", tmp_path / "x.safetensors",
                                                  check=False), "import-weights")
+
+
+def test_test_by_target_adds_up_to_pd(run, syn, tmp_path):
+    "`test --by-target`: the per-target table's detections add up to the reported Pd, and it is printed."
+    r = irstd("test", run, "--data", syn, "--by-target", "--json", tmp_path / "t.json", "--quiet")
+    assert "Pd by area" in r.stdout and "Pd by local SCR" in r.stdout
+    t = json.loads((tmp_path / "t.json").read_text())
+    assert len(t["targets"]) == t["n_targets"] and sum(x["detected"] for x in t["targets"]) == t["n_matched"]
+    assert sum(b["n"] for b in t["by_target"]["by_size"]) == t["n_targets"]
+    assert sum(a["area"] for a in t["false_alarms"]) == t["fa_pixels"]
+
+
+def test_models_lists_the_shipped_models():
+    from irstd_nb.inference import shipped_weights
+    r = irstd("models")
+    for name in shipped_weights(): assert name in r.stdout
