@@ -15,8 +15,8 @@ def add_output_args(parser):
 
 def machine_info() -> dict:
     import numpy, scipy, torch
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor()) \
-        if Path("/proc/cpuinfo").exists() else platform.processor()
+    from irstd_nb.runs import cpu_name
+    cpu = cpu_name()
     return dict(date=datetime.now(timezone.utc).isoformat(timespec="seconds"), python=platform.python_version(),
                 numpy=numpy.__version__, scipy=scipy.__version__, torch=torch.__version__, cpu=cpu,
                 cores=os.cpu_count(), omp_num_threads=os.environ.get("OMP_NUM_THREADS"), torch_threads=torch.get_num_threads(),

@@ -39,12 +39,14 @@ def target_rows(image, mask, pred, threshold: float = 0.5, logits: bool = False,
     gc = components(G[None]); pc = components(P[None])                 # the same components, as Pd sees them
     mg, mp = match_greedy(gc, pc, max_dist)
     hit = np.zeros(n, bool); hit[mg] = True
-    targets = []
+    targets, pad = [], int(math.ceil(RING["gap"] + RING["width"])) + 1     # the ring lies within `pad` px of its target
     for k, sl in enumerate(ndimage.find_objects(lab)):
-        T = lab == k + 1
-        R = ring_mask(T, G, **RING)
-        mt = float(image[T].mean())
-        mr, sr = (float(image[R].mean()), float(image[R].std())) if R.sum() >= 2 else (math.nan, math.nan)
+        win = tuple(slice(max(s.start - pad, 0), s.stop + pad) for s in sl)  # work in the target's window, not the image
+        T = lab[win] == k + 1
+        R = ring_mask(T, G[win], **RING)
+        I = image[win]
+        mt = float(I[T].mean())
+        mr, sr = (float(I[R].mean()), float(I[R].std())) if R.sum() >= 2 else (math.nan, math.nan)
         targets.append(dict(image=name, cy=round(float(gc["cy"][k]), 2), cx=round(float(gc["cx"][k]), 2),
                             area=int(gc["area"][k]), contrast=mt - mr,
                             scr=abs(mt - mr) / sr if sr > 0 else math.inf, detected=bool(hit[k])))

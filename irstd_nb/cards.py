@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv, hashlib, json, math, os, platform, shutil, statistics
 from pathlib import Path
 import numpy as np
-from .core import DataError, atomic_write, data_root, write_json, locked
+from .core import DataError, atomic_write, check_name, data_root, write_json, locked
 from .metrics import LEGACY, SegMetrics
 from .classical import detect
 from .inference import WEIGHTS_DIR, load, model_kind, score_dataset, test_model, shipped_weights
@@ -77,10 +77,10 @@ def score_for_card(model, source: str, run=None, baselines: bool = True, legacy:
     kind = model_kind(model)
     root = source_root(source, kind)
     val_ds = run_val(run, root, kind) if run is not None else open_split(kind, root, "val")
-    out = dict(source=source, val=slim(score_dataset(model, val_ds, progress=progress)),
-               test=slim(test_model(model, root, "test", by_target=True, progress=progress)))
-    if legacy and kind == "image":
-        out["test_legacy"] = {k: slim(test_model(model, root, "test", **LEGACY[k])) for k in ("sd2net", "dnanet")}
+    protocols = {k: LEGACY[k] for k in ("sd2net", "dnanet")} if legacy and kind == "image" else None
+    test = test_model(model, root, "test", by_target=True, progress=progress, protocols=protocols)   # one pass, every protocol
+    out = dict(source=source, val=slim(score_dataset(model, val_ds, progress=progress)), test=slim(test))
+    if protocols: out["test_legacy"] = {k: slim(r) for k, r in test["protocols"].items()}
     if baselines and kind == "image":
         test_ds, out["baselines"] = open_split(kind, root, "test"), {}
         for method in ("tophat", "maxmedian"):
@@ -95,15 +95,15 @@ def train_command(conf: dict, source: str) -> str:
     sets = "".join(f" --set {s}" for s in conf.get("sets", []))
     return f"irstd-nb train {conf['model']} --data {data} --out runs/{conf['model']}-{Path(source).name.lower()} --recipe {conf['recipe']}{sets}"
 
-def run_facts(run) -> dict:
-    "What a card says about training: command parts, epochs, best epoch, seconds, throughput, device."
+def run_facts(run, selected: dict | None = None) -> dict:
+    """What a card says about training: command parts, epochs, the selected epoch and its val IoU (as stored in
+    `best.safetensors`, or `selected`: that file's `extra` metadata), seconds, throughput, device."""
     run = Path(run)
     conf = json.loads((run / "config.json").read_text())
     rows = read_metrics(run)
-    val = [r for r in rows if r.get("val_iou") is not None]
-    best = max(val, key=lambda r: (r["val_iou"], -(r["val_fa"] or 0))) if val else None
+    best = load(run, "cpu").meta.get("extra", {}) if selected is None else selected   # the epoch the training selected
     return dict(model=conf["model"], recipe=conf["recipe"], sets=conf.get("sets", []), train=conf["train"], splits=conf.get("splits"),
-                epochs=len(rows), best_epoch=best["epoch"] if best else None, best_val_iou=best["val_iou"] if best else None,
+                epochs=len(rows), best_epoch=best.get("epoch"), best_val_iou=best.get("val_iou"),
                 seconds=round(sum(r["seconds"] or 0 for r in rows), 1),
                 images_per_s=round(statistics.median(r["images_per_s"] for r in rows if r.get("images_per_s")), 2) if rows else None,
                 provenance=conf.get("provenance"), resumed=conf.get("resumed_from", []))
@@ -159,9 +159,10 @@ def ship(run, name: str, source: str, summary: str = "", notes: str = "", dest=N
     """Score a run's `best.safetensors` and write `NAME.safetensors`, `NAME.json`, `NAME.md` and `NAME-log.csv` into
     `dest` (default: the package's weights folder), under its lock. Returns the card dict."""
     run, dest = Path(run), Path(dest or WEIGHTS_DIR)
+    check_name(name, "the shipped model's name")                 # a plain name: never `../x`, before any scoring
     if not (run / "best.safetensors").is_file(): raise DataError(run, "no best.safetensors: the run has not finished")
     model = load(run, "cpu")
-    facts = run_facts(run)
+    facts = run_facts(run, model.meta.get("extra", {}))
     prov = facts.get("provenance") or {}
     if prov.get("device") == "cpu" and prov.get("device_name") in (platform.machine(), platform.processor(), ""):
         prov["device_name"] = cpu_name()                      # runs from before `cpu_name`: shipped on the machine that trained them

@@ -537,29 +537,33 @@ def predict_to_folder(model: nn.Module, data, out, split: str = "test", threshol
 
 # %% ../nbs/15_inference.ipynb #2f44fcaa
 def test_model(model: nn.Module, data, split: str = "test", threshold: float = 0.5, layout: str | None = None,
-               tile: int | None = None, progress: bool = False, by_target: bool = False, **metric_opts) -> dict:
+               tile: int | None = None, progress: bool = False, by_target: bool = False, protocols: dict | None = None,
+               **metric_opts) -> dict:
     """Score `model` on a dataset split directly (logits into `SegMetrics`, no PNG round trip) at native resolution;
     clip models on a clip dataset (windows of T frames). `metric_opts`: `SegMetrics` options (`LEGACY[...]` switches).
     `by_target`: add the per-target error analysis of notebook 08 (`by_target`: Pd by size and local SCR, false alarms;
-    `targets`, `false_alarms`: the tables), always at native resolution and the fixed threshold."""
+    `targets`, `false_alarms`: the tables), always at native resolution and the fixed threshold. `protocols`: {name: SegMetrics
+    options} scored from the same predictions (`protocols` in the result: one inference pass for several conventions)."""
     from irstd_nb.data import IRSTDDataset, ClipDataset
     clip = model_kind(model) == "clip"
     ds = ClipDataset(data, split, T=model.cfg.frames, layout=layout) if clip else IRSTDDataset(data, split, layout)
-    return score_dataset(model, ds, threshold, tile, progress, by_target, **metric_opts) | dict(data=str(data), split=split)
+    return score_dataset(model, ds, threshold, tile, progress, by_target, protocols, **metric_opts) | dict(data=str(data), split=split)
 
 def score_dataset(model: nn.Module, ds, threshold: float = 0.5, tile: int | None = None, progress: bool = False,
-                  by_target: bool = False, **metric_opts) -> dict:
+                  by_target: bool = False, protocols: dict | None = None, **metric_opts) -> dict:
     "`test_model` on a dataset object (items: image or T-frame window, mask, name), e.g. a run's validation subset."
     from irstd_nb.analysis import TargetAnalysis
     clip = model_kind(model) == "clip"
     m = SegMetrics(threshold=threshold, logits=True, **metric_opts)
     ta = TargetAnalysis(threshold, logits=True, max_dist=m.max_dist) if by_target else None
+    extra = {k: SegMetrics(threshold=threshold, logits=True, **o) for k, o in (protocols or {}).items()}
     t0 = time.perf_counter()
     for i in tqdm(range(len(ds)), desc="test", disable=not progress):
         x, g, name = ds.load(i)
         z = predict_image(model, x, tile=tile, logits=True)
-        m.update([z], [g], names=[name])
+        for s in (m, *extra.values()): s.update([z], [g], names=[name])
         if ta is not None: ta.update(x[-1] if clip else x, g, z, name)       # a clip's targets are those of its last frame
     r = m.compute() | dict(model=getattr(model, "meta", {}).get("model", type(model).__name__), seconds=round(time.perf_counter() - t0, 3))
     if ta is not None: r.update(by_target=ta.summary(), targets=ta.targets, false_alarms=ta.alarms)
+    if extra: r["protocols"] = {k: s.compute() for k, s in extra.items()}
     return r
