@@ -8,7 +8,9 @@ the share of background pixels it calls target.
 The test split is scored once, after the last budget, with every procedure; nothing is selected on it.
 Training is resumable (the checkpoint lives in --work) and runs with the library's `fit`.
 
-    OMP_NUM_THREADS=2 python benchmarks/irstd_diff_budget.py --work runs/diff-budget      # ~60 min on 2 CPU cores
+    OMP_NUM_THREADS=2 python benchmarks/irstd_diff_budget.py --work runs/diff-budget      # ~50 min on 2 CPU cores
+    # the recorded run: 3,600 steps on one core beside other jobs (60 min of training), then scored again with --record
+    OMP_NUM_THREADS=1 python benchmarks/irstd_diff_budget.py --budgets 300,600,1200,2400,3600 --work runs/diff-budget --record
     python benchmarks/irstd_diff_budget.py --budgets 50,100 --n 48 --work /tmp/smoke     # a quick smoke run
 """
 import argparse, json, sys, time
@@ -21,6 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import add_output_args, report  # noqa: E402
 from irstd_nb.data import IRSTDDataset  # noqa: E402
+from irstd_nb.diffusion import ddim_steps  # noqa: E402
 from irstd_nb.irstd_diff import IRSTDDiff, IRSTDDiffConfig  # noqa: E402
 from irstd_nb.runs import subset  # noqa: E402
 from irstd_nb.synth import SynthConfig, write_dataset  # noqa: E402
@@ -40,23 +43,55 @@ def score(model, ds, proc: dict, batch: int = 16) -> dict:
 
 
 @torch.no_grad()
-def per_t(model, ds, seed: int = 0) -> list[dict]:
-    "One-step x̂0 from x_t ~ q(x_t | x0) at each probed t: IoU with the mask and the background share called target."
+def per_t(model, ds, seed: int = 0, swap: bool = False) -> list[dict]:
+    """One-step x̂0 from x_t ~ q(x_t | x0) at each probed t: IoU with the mask and the background share called target.
+    `swap`: also with each image's condition replaced by the next image's (same x_t): where the scores do not drop,
+    the noise model reads the mask from x_t, not from the image. `x0_err_gain` = sqrt((1 − ᾱ_t)/ᾱ_t), the factor by
+    which an error in ε̂ becomes an error in x̂0 (x̂0 = (x_t − sqrt(1 − ᾱ_t) ε̂)/sqrt(ᾱ_t))."""
     g = torch.Generator().manual_seed(seed)
     xs = torch.stack([ds[i][0] for i in range(len(ds))]); ys = torch.stack([ds[i][1] for i in range(len(ds))])
     img = model.image(xs); maps, feat = model.ce(img)
     x0 = model.to_x0(ys)
+    G = ys > 0.5
+    def scores(x0_hat, tag=""):
+        P = model.to_mask(x0_hat) > 0.5
+        return {f"iou{tag}": round(float((P & G).sum() / max((P | G).sum(), 1)), 4),
+                f"bg_called_target{tag}": round(float((P & ~G).sum() / max((~G).sum(), 1)), 5)}
     rows = []
     for t in T_PROBE:
         tt = torch.full((len(xs),), t, dtype=torch.long)
         eps = torch.randn(x0.shape, generator=g)
         x_t = model.diffusion.q_sample(x0, tt, eps)
         e_hat = model.eps(x_t, tt, (img, feat))
-        x0_hat = model.diffusion.predict_x0(x_t, tt, e_hat).clamp(-1, 1)
-        P, G = model.to_mask(x0_hat) > 0.5, ys > 0.5
-        rows.append(dict(t=t, iou=round(float((P & G).sum() / max((P | G).sum(), 1)), 4),
-                         bg_called_target=round(float((P & ~G).sum() / max((~G).sum(), 1)), 5),
-                         eps_mse=round(float(((e_hat - eps) ** 2).mean()), 4)))
+        row = dict(t=t, **scores(model.diffusion.predict_x0(x_t, tt, e_hat).clamp(-1, 1)),
+                   eps_mse=round(float(((e_hat - eps) ** 2).mean()), 5))
+        if swap:
+            e_sw = model.eps(x_t, tt, (img.roll(1, 0), feat.roll(1, 0)))
+            row |= scores(model.diffusion.predict_x0(x_t, tt, e_sw).clamp(-1, 1), "_swapped")
+            ab = float(model.diffusion.alpha_bar[t])
+            row["x0_err_gain"] = round(((1 - ab) / ab) ** 0.5, 3)
+        rows.append(row)
+    return rows
+
+
+@torch.no_grad()
+def chain(model, ds, sampler: str, seed: int = 0) -> list[dict]:
+    """Walk a sampler from x_T on every image of `ds` (the encoder once) and score the x̂0 of each step: IoU with the
+    mask and the background share called target. Set beside `per_t` at the same t, it shows whether the chain's own
+    x_t leads the noise model astray where x_t drawn from the true mask would not."""
+    g = torch.Generator().manual_seed(seed)
+    xs = torch.stack([ds[i][0] for i in range(len(ds))]); G = torch.stack([ds[i][1] for i in range(len(ds))]) > 0.5
+    img = model.image(xs); maps, feat = model.ce(img); cond, D = (img, feat), model.diffusion
+    x = torch.randn((len(xs), 1, *xs.shape[-2:]), generator=g)
+    ts = list(reversed(range(D.T))) if sampler == "ddpm" else ddim_steps(D.T, 10)
+    rows = []
+    for t, tp in zip(ts, ts[1:] + [-1]):
+        if sampler == "ddpm": x, x0 = D.p_sample(model.eps, x, t, cond, "large", True, torch.randn(x.shape, generator=g))
+        else: x, x0 = D.ddim_step(model.eps, x, t, tp, cond, 0.0, True)
+        P = model.to_mask(x0) > 0.5
+        if sampler == "ddim" or t in T_PROBE:
+            rows.append(dict(t=t, iou=round(float((P & G).sum() / max((P | G).sum(), 1)), 4),
+                             bg_called_target=round(float((P & ~G).sum() / max((~G).sum(), 1)), 5)))
     return rows
 
 
@@ -99,9 +134,11 @@ def main(argv=None):
         model.train()
     model.eval()
     final = {name: score(model, test, proc) for name, proc in PROCEDURES.items()}
+    last_per_t = per_t(model, val, swap=True)          # the final weights: is the image condition used, at which t?
+    chains = {s: chain(model, val, s) for s in ("ddim", "ddpm")}   # … and where does a sampled chain go wrong?
     flat = [dict(steps=r["steps"], train_s=r["train_seconds"], **{f"{k} IoU": r[k]["iou"] for k in PROCEDURES},
                  **{f"{k} Pd": r[k]["pd"] for k in PROCEDURES}) for r in rows]
-    out = report("irstd_diff_budget", flat, dict(args={k: str(v) for k, v in vars(a).items()}, budgets=rows, test_after_last_budget=final,
+    out = report("irstd_diff_budget", flat, dict(args={k: str(v) for k, v in vars(a).items()}, budgets=rows, test_after_last_budget=final, per_t_last_with_swapped_condition=last_per_t, chains_last=chains,
                                               model_config=asdict(model.cfg), n_train=len(train), n_val=len(val), n_test=len(test),
                                               wall_seconds_this_session=round(time.time() - t_start),
                                               command="python benchmarks/irstd_diff_budget.py " + " ".join(argv if argv is not None else sys.argv[1:])),

@@ -15,10 +15,11 @@ from .classical import detect
 from .inference import WEIGHTS_DIR, load, model_kind, score_dataset, test_model, shipped_weights
 from .models import count_params
 from .runs import _units, cpu_name, open_split, read_metrics, subset, synth_root
+from .training import load_checkpoint
 
 # %% auto #0
 __all__ = ['THRESHOLDS', 'KEEP', 'source_root', 'classical_scores', 'slim', 'run_val', 'score_for_card', 'train_command',
-           'run_facts', 'card_markdown', 'ship', 'shipped_cards', 'reproduce']
+           'run_facts', 'card_markdown', 'ship', 'amend_card', 'shipped_cards', 'reproduce']
 
 # %% ../nbs/25_shipped_models.ipynb #39acc20d
 def source_root(source: str, kind: str = "image") -> Path:
@@ -106,7 +107,8 @@ def run_facts(run, selected: dict | None = None) -> dict:
                 epochs=len(rows), best_epoch=best.get("epoch"), best_val_iou=best.get("val_iou"),
                 seconds=round(sum(r["seconds"] or 0 for r in rows), 1),
                 images_per_s=round(statistics.median(r["images_per_s"] for r in rows if r.get("images_per_s")), 2) if rows else None,
-                provenance=conf.get("provenance"), resumed=conf.get("resumed_from", []))
+                provenance=conf.get("provenance"), resumed=conf.get("resumed_from", []),
+                changes=load_checkpoint(run / "last.pt").get("config_changes", []) if (run / "last.pt").is_file() else [])
 
 # %% ../nbs/25_shipped_models.ipynb #7102a5db
 def _pct(v): return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
@@ -125,8 +127,11 @@ def card_markdown(card: dict) -> str:
          f"| data | {card['data']} |",
          f"| splits | train {sp.get('n_train', '?')}, val {sp.get('n_val', '?')} ({sp.get('val', '?')}), test {s['test']['n_images']} images |",
          f"| recipe | `{t['recipe']}` with {', '.join(t['sets']) or 'no overrides'} |",
-         f"| command | `{card['command']}` |",
-         f"| hardware | {p.get('device_name', '?')} ({p.get('device', '?')}, {p.get('threads', '?')} threads), torch {p.get('torch', '?')}, Python {p.get('python', '?')} |",
+         f"| command | `{card['command']}` |"]
+    changes = [f"{k} {a} → {b} after epoch {c['after_epoch']}" for c in t.get("changes", []) for k, (a, b) in c["changed"].items()]
+    if changes: L.append(f"| changed while training (`--resume --set`) | {'; '.join(changes)} |")
+    threads = sorted({p.get("threads")} | {r["threads"] for r in t.get("resumed", []) if "threads" in r} - {None})
+    L += [f"| hardware | {p.get('device_name', '?')} ({p.get('device', '?')}, {'/'.join(map(str, threads)) or '?'} threads), torch {p.get('torch', '?')}, Python {p.get('python', '?')} |",
          f"| training time | {mins} for {t['epochs']} epochs ({t['images_per_s']} images/s median); selected epoch {t['best_epoch']} (val IoU {_pct(t['best_val_iou'])}) |",
          f"| weights | `{card['name']}.safetensors`, sha256 `{card['sha256'][:16]}…` |", "",
          "## Scores", "", "Native resolution, threshold 0.5; Fa ×10⁻⁶. Chosen on val; test scored once with the chosen weights.", "",
@@ -181,6 +186,22 @@ def ship(run, name: str, source: str, summary: str = "", notes: str = "", dest=N
         write_json(dest / f"{name}.json", card, root=dest)
         atomic_write(dest / f"{name}.md", card_markdown(card), root=dest)
         atomic_write(dest / f"{name}-log.csv", (run / "metrics.csv").read_text(), root=dest)
+    return card
+
+def amend_card(name: str, notes: str | None = None, extra_scores: dict | None = None, dest=None) -> dict:
+    """Replace the notes and/or add `extra_scores` rows ({label: scores}) of a shipped card, leaving its weights, sha256
+    and scores as they are; rewrites `NAME.json` and `NAME.md` under the folder's lock. For findings that come after
+    shipping (e.g. whether fine-tuning from the model helps), without scoring it again."""
+    dest = Path(dest or WEIGHTS_DIR)
+    check_name(name, "the shipped model's name")
+    path = dest / f"{name}.json"
+    if not path.is_file(): raise DataError(path, "no such card")
+    with locked(dest, folder=True):
+        card = json.loads(path.read_text())
+        if notes is not None: card["notes"] = notes
+        card["extra_scores"] = card.get("extra_scores", {}) | (extra_scores or {})
+        write_json(path, card, root=dest)
+        atomic_write(dest / f"{name}.md", card_markdown(card), root=dest)
     return card
 
 def shipped_cards() -> dict:

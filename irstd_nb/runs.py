@@ -253,9 +253,13 @@ def train_run(model: str, data, out, recipe: str = "cpu", sets=(), resume: bool 
     with locked(out, folder=True):
         for name, ds in (("train", train_ds), ("val", val_ds)):
             atomic_write(out / "splits" / f"{name}.txt", "".join(f"{u}\n" for u in _units(ds)), root=out)
+        prov = provenance(device)
         conf = dict(model=model, recipe=recipe, sets=list(sets), data=str(data), root=str(root), train=asdict(cfg),
-                    splits=split_info, fingerprint=fingerprint(train_ds, val_ds), provenance=provenance(device))
-        if resume: conf["resumed_from"] = stored.get("resumed_from", []) + [dict(at=time.strftime("%Y-%m-%d %H:%M:%S"), sets=list(sets))]
+                    splits=split_info, fingerprint=fingerprint(train_ds, val_ds), provenance=prov)
+        if resume:   # the run's own command and first provenance stay; each resume adds its changes and machine state
+            conf |= dict(sets=stored.get("sets", []), provenance=stored.get("provenance", prov))
+            conf["resumed_from"] = stored.get("resumed_from", []) + [dict(at=time.strftime("%Y-%m-%d %H:%M:%S"), sets=list(sets),
+                                                                        threads=prov["threads"], git_commit=prov["git_commit"])]
         write_json(out / "config.json", conf, root=out)
         writer = _tensorboard(out) if tensorboard else None
         try:

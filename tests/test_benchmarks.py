@@ -50,3 +50,25 @@ def test_default_output_is_git_ignored():
     assert out.exists() and json.loads(out.read_text())["rows"]
     assert subprocess.run(["git", "check-ignore", "-q", str(out)], cwd=REPO).returncode == 0
     assert status() == before
+
+
+def test_irstd_diff_budget_smoke_and_resume(tmp_path):
+    "The budget study runs at tiny sizes, records every diagnostic, and a second call resumes: nothing is trained or scored twice."
+    args = ("--budgets", "2,4", "--n", 24, "--size", 32, "--batch", 4, "--work", tmp_path / "w", "--out", tmp_path / "d.json")
+    r = run("irstd_diff_budget.py", *args)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "d.json").read_text())
+    assert [b["steps"] for b in res["budgets"]] == [2, 4]
+    t_probe = [q["t"] for q in res["budgets"][0]["per_t"]]
+    assert t_probe[0] == 0 and t_probe[-1] == 99
+    last = res["per_t_last_with_swapped_condition"]
+    assert all(0 <= q["iou"] <= 1 and 0 <= q["iou_swapped"] <= 1 and 0 <= q["bg_called_target_swapped"] <= 1 for q in last)
+    gains = [q["x0_err_gain"] for q in last]
+    assert gains == sorted(gains) and gains[-1] > 100          # sqrt((1 − ᾱ_t)/ᾱ_t) grows with t
+    assert [q["t"] for q in res["chains_last"]["ddim"]] == [99, 88, 77, 66, 55, 44, 33, 22, 11, 0]
+    assert [q["t"] for q in res["chains_last"]["ddpm"]] == sorted(t_probe, reverse=True)
+    assert set(res["test_after_last_budget"]) == {"encoder", "diffusion, DDIM 10", "diffusion, DDPM 100 (authors')", "fusion, DDIM 10"}
+    r2 = run("irstd_diff_budget.py", *args)                     # resumed: the same rows, no new training
+    assert r2.returncode == 0, r2.stderr
+    res2 = json.loads((tmp_path / "d.json").read_text())
+    assert [(b["steps"], b["train_seconds"]) for b in res2["budgets"]] == [(b["steps"], b["train_seconds"]) for b in res["budgets"]]
