@@ -42,6 +42,19 @@ def score(model, ds, proc: dict, batch: int = 16) -> dict:
     return dict(iou=round(r["iou"], 4), pd=round(r["pd"], 4), fa_e6=round(r["fa"] * 1e6, 1))
 
 
+def _batch(model, ds):
+    "All of `ds` as one batch: the masks as booleans, the model's image input and its encoder feature (computed once)."
+    xs = torch.stack([ds[i][0] for i in range(len(ds))]); G = torch.stack([ds[i][1] for i in range(len(ds))]) > 0.5
+    img = model.image(xs); maps, feat = model.ce(img)
+    return G, img, feat
+
+
+def _iou_bg(P, G, tag: str = "") -> dict:
+    "IoU of prediction P with mask G, and the share of background pixels P calls target."
+    return {f"iou{tag}": round(float((P & G).sum() / max((P | G).sum(), 1)), 4),
+            f"bg_called_target{tag}": round(float((P & ~G).sum() / max((~G).sum(), 1)), 5)}
+
+
 @torch.no_grad()
 def per_t(model, ds, seed: int = 0, swap: bool = False) -> list[dict]:
     """One-step x̂0 from x_t ~ q(x_t | x0) at each probed t: IoU with the mask and the background share called target.
@@ -49,17 +62,12 @@ def per_t(model, ds, seed: int = 0, swap: bool = False) -> list[dict]:
     the noise model reads the mask from x_t, not from the image. `x0_err_gain` = sqrt((1 − ᾱ_t)/ᾱ_t), the factor by
     which an error in ε̂ becomes an error in x̂0 (x̂0 = (x_t − sqrt(1 − ᾱ_t) ε̂)/sqrt(ᾱ_t))."""
     g = torch.Generator().manual_seed(seed)
-    xs = torch.stack([ds[i][0] for i in range(len(ds))]); ys = torch.stack([ds[i][1] for i in range(len(ds))])
-    img = model.image(xs); maps, feat = model.ce(img)
-    x0 = model.to_x0(ys)
-    G = ys > 0.5
-    def scores(x0_hat, tag=""):
-        P = model.to_mask(x0_hat) > 0.5
-        return {f"iou{tag}": round(float((P & G).sum() / max((P | G).sum(), 1)), 4),
-                f"bg_called_target{tag}": round(float((P & ~G).sum() / max((~G).sum(), 1)), 5)}
+    G, img, feat = _batch(model, ds)
+    x0 = model.to_x0(G.float())
+    scores = lambda x0_hat, tag="": _iou_bg(model.to_mask(x0_hat) > 0.5, G, tag)
     rows = []
     for t in T_PROBE:
-        tt = torch.full((len(xs),), t, dtype=torch.long)
+        tt = torch.full((len(G),), t, dtype=torch.long)
         eps = torch.randn(x0.shape, generator=g)
         x_t = model.diffusion.q_sample(x0, tt, eps)
         e_hat = model.eps(x_t, tt, (img, feat))
@@ -80,18 +88,15 @@ def chain(model, ds, sampler: str, seed: int = 0) -> list[dict]:
     mask and the background share called target. Set beside `per_t` at the same t, it shows whether the chain's own
     x_t leads the noise model astray where x_t drawn from the true mask would not."""
     g = torch.Generator().manual_seed(seed)
-    xs = torch.stack([ds[i][0] for i in range(len(ds))]); G = torch.stack([ds[i][1] for i in range(len(ds))]) > 0.5
-    img = model.image(xs); maps, feat = model.ce(img); cond, D = (img, feat), model.diffusion
-    x = torch.randn((len(xs), 1, *xs.shape[-2:]), generator=g)
+    G, img, feat = _batch(model, ds)
+    cond, D = (img, feat), model.diffusion
+    x = torch.randn(G.shape, generator=g)
     ts = list(reversed(range(D.T))) if sampler == "ddpm" else ddim_steps(D.T, 10)
     rows = []
     for t, tp in zip(ts, ts[1:] + [-1]):
         if sampler == "ddpm": x, x0 = D.p_sample(model.eps, x, t, cond, "large", True, torch.randn(x.shape, generator=g))
         else: x, x0 = D.ddim_step(model.eps, x, t, tp, cond, 0.0, True)
-        P = model.to_mask(x0) > 0.5
-        if sampler == "ddim" or t in T_PROBE:
-            rows.append(dict(t=t, iou=round(float((P & G).sum() / max((P | G).sum(), 1)), 4),
-                             bg_called_target=round(float((P & ~G).sum() / max((~G).sum(), 1)), 5)))
+        if sampler == "ddim" or t in T_PROBE: rows.append(dict(t=t, **_iou_bg(model.to_mask(x0) > 0.5, G)))
     return rows
 
 

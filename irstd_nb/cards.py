@@ -14,7 +14,7 @@ from .metrics import LEGACY, SegMetrics
 from .classical import detect
 from .inference import WEIGHTS_DIR, load, model_kind, score_dataset, test_model, shipped_weights
 from .models import count_params
-from .runs import _units, cpu_name, open_split, read_metrics, subset, synth_root
+from .runs import _units, cpu_name, open_split, read_metrics, read_run_config, subset, synth_root
 from .training import load_checkpoint
 
 # %% auto #0
@@ -91,7 +91,7 @@ def score_for_card(model, source: str, run=None, baselines: bool = True, legacy:
 
 # %% ../nbs/25_shipped_models.ipynb #2dc20546
 def train_command(conf: dict, source: str) -> str:
-    "The `irstd-nb train` command line that reproduces a run from its `config.json`."
+    "The `irstd-nb train` command line that reproduces a run from its `config.json` (or `run_facts`: model, recipe, sets)."
     data = _data_arg(source)
     sets = "".join(f" --set {s}" for s in conf.get("sets", []))
     return f"irstd-nb train {conf['model']} --data {data} --out runs/{conf['model']}-{Path(source).name.lower()} --recipe {conf['recipe']}{sets}"
@@ -100,7 +100,7 @@ def run_facts(run, selected: dict | None = None) -> dict:
     """What a card says about training: command parts, epochs, the selected epoch and its val IoU (as stored in
     `best.safetensors`, or `selected`: that file's `extra` metadata), seconds, throughput, device."""
     run = Path(run)
-    conf = json.loads((run / "config.json").read_text())
+    conf = read_run_config(run)
     rows = read_metrics(run)
     best = load(run, "cpu").meta.get("extra", {}) if selected is None else selected   # the epoch the training selected
     return dict(model=conf["model"], recipe=conf["recipe"], sets=conf.get("sets", []), train=conf["train"], splits=conf.get("splits"),
@@ -172,12 +172,11 @@ def ship(run, name: str, source: str, summary: str = "", notes: str = "", dest=N
     if prov.get("device") == "cpu" and prov.get("device_name") in (platform.machine(), platform.processor(), ""):
         prov["device_name"] = cpu_name()                      # runs from before `cpu_name`: shipped on the machine that trained them
     scores = score_for_card(model, source, run, progress=progress, **score_kw)
-    conf = json.loads((run / "config.json").read_text())
     w = (run / "best.safetensors").read_bytes()
     card = dict(name=name, summary=summary, model=facts["model"], options=model.meta.get("options", {}),
                 params=count_params(model)["total"], source=source,
                 data="the built-in synthetic data (notebook 17)" if source == "synth" else f"`{_data_arg(source)}`",
-                splits=facts["splits"], command=train_command(conf, source), training=facts, scores=scores,
+                splits=facts["splits"], command=train_command(facts, source), training=facts, scores=scores,
                 extra_scores=extra_scores or {}, notes=notes, sha256=hashlib.sha256(w).hexdigest(),
                 weights_meta=dict(epoch=model.meta.get("extra", {}).get("epoch")))
     dest.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ from .models import create, get_entry
 
 # %% auto #0
 __all__ = ['RECIPES', 'SYNTH', 'CSV_FIELDS', 'recipe_config', 'apply_sets', 'synth_root', 'subset', 'open_split', 'make_datasets',
-           'fingerprint', 'cpu_name', 'provenance', 'read_metrics', 'log_row', 'plot_curves', 'train_run']
+           'fingerprint', 'cpu_name', 'provenance', 'read_metrics', 'log_row', 'plot_curves', 'read_run_config',
+           'train_run']
 
 # %% ../nbs/17_runs.ipynb #095bb817
 def _sd2net(**kw):
@@ -212,6 +213,18 @@ def _tensorboard(run: Path):
     return SummaryWriter(str(run / "tb"))
 
 # %% ../nbs/17_runs.ipynb #ca393847
+def read_run_config(run) -> dict:
+    "A run folder's `config.json`, checked: `DataError` naming the file if it is missing, not JSON, or not a run's config."
+    p = Path(run) / "config.json"
+    if not p.is_file(): raise DataError(p, "not found: not a run folder")
+    try: conf = json.loads(p.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise DataError(p, f"not valid JSON ({e})") from None
+    known = {f.name for f in fields(TrainConfig)}
+    if not (isinstance(conf, dict) and isinstance(conf.get("model"), str) and isinstance(conf.get("recipe"), str)
+            and isinstance(conf.get("train"), dict) and set(conf["train"]) <= known):
+        raise DataError(p, "not the config.json of an irstd-nb run (model, recipe and train fields expected)")
+    return conf
+
 def _started(out: Path) -> bool:
     return out.is_dir() and any(p.name not in (".irstd-nb.lock", ".irstd-nb.lock.json") for p in out.iterdir())
 
@@ -228,7 +241,7 @@ def train_run(model: str, data, out, recipe: str = "cpu", sets=(), resume: bool 
     if not 0 < val_frac < 1: raise DataError(None, f"--val-frac must lie strictly between 0 and 1, not {val_frac}")
     # everything that can be refused is checked before the run folder is created or written
     if resume:
-        stored = json.loads((out / "config.json").read_text())
+        stored = read_run_config(out)
         if stored["model"] != model: raise DataError(out, f"this run trains {stored['model']!r}, not {model!r}")
         cfg, recipe = TrainConfig(**stored["train"]), stored["recipe"]
         data = data if data is not None else stored["data"]
