@@ -1,6 +1,6 @@
 """SD2Net and STD2Net speed and memory: bdm_impl "reference" (the authors' computation, a faithful stand-in
 for their code) against "fast" (no basis tensors), in float32 and with the best precision/layout
-(channels_last + bfloat16 autocast; torch.compile as an option).
+(channels_last in fp32, and with bfloat16 autocast; torch.compile as an option).
 
 For each model, pass ("train": forward, loss, backward, Adam step; "fwd": eval forward without gradients)
 and batch size, every variant is built in ONE process and timed interleaved — reference, fast, best, no-bdm,
@@ -168,7 +168,7 @@ def main(argv=None):
     p.add_argument("--no-memory", action="store_true", help="skip the fresh-process peak-memory runs")
     p.add_argument("--no-ceiling", action="store_true", help="skip the no-bdm ceiling variant")
     p.add_argument("--variants", nargs="+", default=None, choices=list(VARIANTS),
-                   help="variants to time (default: reference fast fast+cl+bf16 [fast+compile] no-bdm); keep reference first")
+                   help="variants to time (default: reference fast fast+cl fast+cl+bf16 [fast+compile] no-bdm); keep reference first")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: OMP_NUM_THREADS or torch's)")
     p.add_argument("--_peak", nargs=4, help=argparse.SUPPRESS)
     add_output_args(p)
@@ -179,7 +179,7 @@ def main(argv=None):
         m, v, mode, b = a._peak
         print(json.dumps(dict(peak_mb=round(peak_memory(m, v, mode, int(b), a.size, a.device), 1))))
         return
-    variants = a.variants or (["reference", "fast", "fast+cl+bf16"] + (["fast+compile"] if a.compile else [])
+    variants = a.variants or (["reference", "fast", "fast+cl", "fast+cl+bf16"] + (["fast+compile"] if a.compile else [])
                               + ([] if a.no_ceiling else ["no-bdm"]))
     rows = []
     for m in a.models:
