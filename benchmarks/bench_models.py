@@ -67,6 +67,7 @@ def build(model_name: str, variant: str, mode: str, batch: int, size: int, devic
     import torch
     import torch.nn.functional as F
     from irstd_nb.models import create, example_input
+    from irstd_nb.core import compile_model
     impl, cl, precision, compile_ = VARIANTS[variant]
     torch.manual_seed(0)
     model = create(model_name, bdm_impl="fast" if impl == "no-bdm" else impl).to(device)
@@ -76,7 +77,7 @@ def build(model_name: str, variant: str, mode: str, batch: int, size: int, devic
     if cl:
         model = model.to(memory_format=torch.channels_last)
         if x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
-    fn = torch.compile(model) if compile_ else model
+    fn = compile_model(model) if compile_ else model
     opt = torch.optim.Adam(model.parameters(), 1e-4)
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     dev_type = torch.device(device).type

@@ -10,7 +10,7 @@ import statistics, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
-from .core import DataError, get_device
+from .core import DataError, compile_model, get_device
 from .models import create, example_input, get_entry
 from .losses import get_loss
 from .training import _autocast
@@ -77,7 +77,7 @@ def bench(cfg: BenchConfig) -> dict:
     y = (torch.rand(cfg.batch, 1, *cfg.size, device=device) > 0.995).float()
     if cfg.channels_last and x.ndim == 4:
         model = model.to(memory_format=torch.channels_last); x = x.contiguous(memory_format=torch.channels_last)
-    fwd = torch.compile(model) if cfg.compile else model
+    fwd = compile_model(model) if cfg.compile else model
     out = dict(config=asdict(cfg), device=str(device), kind=kind, torch=torch.__version__, threads=torch.get_num_threads(),
                device_name=torch.cuda.get_device_name(device) if device.type == "cuda" else None)
     if cfg.train:

@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['LOCK_NAME', 'IMG_EXTS', 'set_seed', 'get_device', 'DataError', 'repo_root', 'data_root', 'cache_dir', 'in_test',
-           'run_size', 'pick', 'clean_stale_temps', 'atomic_write', 'write_json', 'check_name', 'check_inside',
-           'locked', 'image_to_float', 'read_image', 'read_mask', 'to_uint', 'write_png', 'list_images']
+__all__ = ['LOCK_NAME', 'IMG_EXTS', 'set_seed', 'get_device', 'compile_model', 'DataError', 'repo_root', 'data_root', 'cache_dir',
+           'in_test', 'run_size', 'pick', 'clean_stale_temps', 'atomic_write', 'write_json', 'check_name',
+           'check_inside', 'locked', 'image_to_float', 'read_image', 'read_mask', 'to_uint', 'write_png', 'list_images']
 
 # %% ../nbs/00_core.ipynb #1bcad571
 def set_seed(seed: int = 0) -> np.random.Generator:
@@ -31,6 +31,12 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     "`device` if given, else CUDA when available, else the CPU."
     if device is not None: return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+def compile_model(model: torch.nn.Module):
+    """`torch.compile` as this library uses it: static shapes (`dynamic=False`; one compilation per input size).
+    With torch 2.13 on CPU, TorchInductor fails to compile the backward of SD2Net's dynamic-shape recompiles
+    ("Cannot convert expression to float"); static shapes compile. The first call of each size is slow (minutes on a CPU)."""
+    return torch.compile(model, dynamic=False)
 
 # %% ../nbs/00_core.ipynb #cf0efb99
 class DataError(ValueError):

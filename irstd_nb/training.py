@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from .core import DataError, atomic_write, get_device, locked, set_seed
+from .core import DataError, atomic_write, compile_model, get_device, locked, set_seed
 from .data import TrainTransform
 from .losses import get_loss
 from .metrics import SegMetrics
@@ -278,7 +278,7 @@ def _fit(model, train_ds, cfg, val_ds, device, ckpt, progress, max_steps, log, a
         changes, scale = st.get("config_changes", []), st.get("weight_scale") or scale
         if diff: changed_now = diff; changes = changes + [dict(after_epoch=st["epoch"] + 1, changed=diff)]
         if progress: print(f"resuming {ckpt} after epoch {st['epoch'] + 1}" + (f" with changes {diff}" if diff else ""))
-    step_fn = _Step(model, torch.compile(model) if cfg.compile else model, loss_fn)
+    step_fn = _Step(model, compile_model(model) if cfg.compile else model, loss_fn)
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
         step_fn = DistributedDataParallel(step_fn, device_ids=[device.index] if device.type == "cuda" else None,
