@@ -32,6 +32,7 @@ VARIANTS = {"reference": ("reference", False, "fp32", False),
             "fast+bf16": ("fast", False, "bf16", False),
             "reference+cl+bf16": ("reference", True, "bf16", False),
             "fast+compile": ("fast", False, "fp32", True),
+            "fast+cl+compile": ("fast", True, "fp32", True),
             "no-bdm": ("no-bdm", False, "fp32", False)}
 
 

@@ -133,6 +133,7 @@ def ellipse_profile(shape, cy, cx, a, b, angle, optics_sigma, ss: int = 5) -> np
     cover = cover / cover.max()
     out = np.zeros(shape, np.float32)                                          # paste the window, clipped to the frame
     ys, xs = slice(max(y0, 0), min(y0 + n, H)), slice(max(x0, 0), min(x0 + n, W))
+    if ys.start >= ys.stop or xs.start >= xs.stop: return out                  # the window lies wholly outside the frame
     out[ys, xs] = cover[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
     return out
 
