@@ -83,10 +83,11 @@ def _layout(x):
     cl = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
     return torch.channels_last if cl else torch.contiguous_format
 def _dot(a, b):
-    """⟨a, b⟩ over the last two axes. Large tensors: one BLAS dot per map (one pass over both, nothing written;
-    ~3× faster than multiply-then-sum at B×G×256×256); small ones: multiply-then-sum (fewer calls)."""
+    """⟨a, b⟩ over the last two axes. Large tensors on the CPU: one BLAS dot per map (one pass over both, nothing
+    written; ~3× faster than multiply-then-sum at B×G×256×256); otherwise multiply-then-sum (fewer calls, and on
+    a GPU one kernel instead of one per map)."""
     n = a.shape[-2] * a.shape[-1]
-    if a.numel() < 1 << 19 or n < 4096: return (a * b).sum((-2, -1))
+    if a.device.type != "cpu" or a.numel() < 1 << 19 or n < 4096: return (a * b).sum((-2, -1))
     return torch.stack([torch.dot(u, v) for u, v in zip(a.reshape(-1, n), b.reshape(-1, n))]).view(a.shape[:-2])
 
 # %% ../nbs/11_difference_modules.ipynb #6e1ec150
