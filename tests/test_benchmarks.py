@@ -25,7 +25,7 @@ def test_bench_models_smoke(tmp_path):
             "--out", tmp_path / "b.json")
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / "b.json").read_text())
-    variants = ["reference", "fast", "fast+cl+bf16", "no-bdm"]
+    variants = ["reference", "fast", "fast+cl", "fast+cl+bf16", "no-bdm"]
     assert [(x["model"], x["pass"], x["variant"]) for x in res["rows"]] == \
         [(m, p, v) for m in ("sd2net", "std2net") for p in ("train", "fwd") for v in variants]
     assert all(x["samples_per_s"] > 0 and x["speedup_min"] <= x["speedup"] <= x["speedup_max"] for x in res["rows"])
