@@ -125,15 +125,15 @@ def ellipse_profile(shape, cy, cx, a, b, angle, optics_sigma, ss: int = 5) -> np
     r = int(math.ceil(a + 3 * optics_sigma + 2))
     y0, x0 = int(math.floor(cy)) - r, int(math.floor(cx)) - r
     n = 2 * r + 1
+    out = np.zeros(shape, np.float32)
+    ys, xs = slice(max(y0, 0), min(y0 + n, H)), slice(max(x0, 0), min(x0 + n, W))
+    if ys.start >= ys.stop or xs.start >= xs.stop: return out                  # the window lies wholly outside the frame
     sub = (np.arange(n * ss) + 0.5) / ss - 0.5                                 # sub-pixel sample offsets
     yy, xx = np.meshgrid(y0 + sub - cy, x0 + sub - cx, indexing="ij")
     u = xx * math.cos(angle) + yy * math.sin(angle); v = -xx * math.sin(angle) + yy * math.cos(angle)
     cover = ((u / a) ** 2 + (v / b) ** 2 <= 1).reshape(n, ss, n, ss).mean((1, 3))
     if optics_sigma > 0: cover = ndimage.gaussian_filter(cover, optics_sigma, mode="constant")
     cover = cover / cover.max()
-    out = np.zeros(shape, np.float32)                                          # paste the window, clipped to the frame
-    ys, xs = slice(max(y0, 0), min(y0 + n, H)), slice(max(x0, 0), min(x0 + n, W))
-    if ys.start >= ys.stop or xs.start >= xs.stop: return out                  # the window lies wholly outside the frame
     out[ys, xs] = cover[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
     return out
 
